@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+)
+
+// DefaultDir is the directory, relative to the working directory, holding the
+// embedded setup's data when no config file says otherwise.
+const DefaultDir = ".chronon"
+
+// Config is the content of chronon.yaml.
+type Config struct {
+	// Repo is the definitions repository (holding production/). The default
+	// value is the working directory.
+	Repo string `yaml:"repo"`
+	// Warehouse configures offline table storage.
+	Warehouse Warehouse `yaml:"warehouse"`
+	// KV configures the online key/value store.
+	KV KV `yaml:"kv"`
+	// PubSub configures streaming sources and the log sink.
+	PubSub PubSub `yaml:"pubsub"`
+	// Runner chooses where Beam pipelines run.
+	Runner Runner `yaml:"runner"`
+	// WindowTail is "exact" (T - W <= ts < T to the millisecond) or "hop"
+	// (Chronon's tails rounded down to the hop). The default value is "exact".
+	WindowTail string `yaml:"window_tail"`
+	// Logging configures fetch logging.
+	Logging Logging `yaml:"logging"`
+	// ExternalSources maps an external source name to the plugin serving it.
+	ExternalSources map[string]Plugin `yaml:"external_sources"`
+}
+
+// Warehouse configures offline table storage.
+type Warehouse struct {
+	// Root is a local path, a file:// URI or (with the offline engine) a gs://
+	// URI. The default value is ./.chronon/warehouse.
+	Root string `yaml:"root"`
+	// Plugin, when set, serves the warehouse from a plugin binary instead.
+	Plugin string `yaml:"plugin"`
+	// Config is passed to the plugin as is.
+	Config map[string]any `yaml:"config"`
+}
+
+// KV configures the online key/value store.
+type KV struct {
+	// Store is "sqlite" (embedded) or "bigtable". The default value is
+	// "sqlite", or "plugin" when Plugin is set.
+	Store string `yaml:"store"`
+	// Path is the SQLite database file. The default value is ./.chronon/kv.db.
+	Path string `yaml:"path"`
+	// Project and Instance name the Bigtable instance (store: bigtable).
+	Project  string `yaml:"project"`
+	Instance string `yaml:"instance"`
+	// Emulator is a Bigtable emulator address (host:port) for tests.
+	Emulator string `yaml:"emulator"`
+	// Plugin is the path of a KV store plugin binary.
+	Plugin string `yaml:"plugin"`
+	// Config is passed to the plugin as is.
+	Config map[string]any `yaml:"config"`
+}
+
+// PubSub configures Google Pub/Sub.
+type PubSub struct {
+	// Project is the Pub/Sub project. The default value is "local".
+	Project string `yaml:"project"`
+	// Emulator is a pstest/emulator address; PUBSUB_EMULATOR_HOST is used when
+	// it is empty. The default value is "" (real Pub/Sub).
+	Emulator string `yaml:"emulator"`
+}
+
+// Runner chooses where Beam pipelines run.
+type Runner struct {
+	// Name is direct, prism, dataflow or flink. The default value is "direct".
+	Name string `yaml:"name"`
+	// Endpoint is the Flink job server or an external prism endpoint.
+	Endpoint string `yaml:"endpoint"`
+	// Dataflow options (name: dataflow).
+	Project         string `yaml:"project"`
+	Region          string `yaml:"region"`
+	TempLocation    string `yaml:"temp_location"`
+	StagingLocation string `yaml:"staging_location"`
+	MachineType     string `yaml:"machine_type"`
+	MaxWorkers      int    `yaml:"max_workers"`
+	// Options are passed to the runner as --key=value flags.
+	Options map[string]string `yaml:"options"`
+}
+
+// Logging configures fetch logging.
+type Logging struct {
+	// Namespace holds chronon_log_table. The default value is "chronon".
+	Namespace string `yaml:"namespace"`
+	// Sink is "warehouse" or "pubsub". The default value is "warehouse".
+	Sink string `yaml:"sink"`
+	// Topic is the Pub/Sub topic (sink: pubsub). The default value is
+	// "chronon-fetch-log".
+	Topic string `yaml:"topic"`
+}
+
+// Plugin names a plugin binary and its configuration.
+type Plugin struct {
+	// Plugin is the path of the plugin binary, or a built-in name.
+	Plugin string `yaml:"plugin"`
+	// Config is passed to the plugin as is.
+	Config map[string]any `yaml:"config"`
+}
+
+// Supported values, listed in error messages.
+var (
+	windowTails = []string{"exact", "hop"}
+	kvStores    = []string{"sqlite", "bigtable", "plugin"}
+	runners     = []string{"direct", "prism", "dataflow", "flink"}
+	logSinks    = []string{"warehouse", "pubsub"}
+)
+
+// Parse reads chronon.yaml content. Relative paths in it are resolved
+// against baseDir (the config file's directory). Unknown keys and bad values
+// are errors naming the key and line.
+func Parse(data []byte, baseDir string) (*Config, error) {
+	c := &Config{}
+	if err := yaml.UnmarshalWithOptions(data, c, yaml.DisallowUnknownField()); err != nil {
+		var ye yaml.Error
+		if errors.As(err, &ye) && ye.GetToken() != nil {
+			return nil, fmt.Errorf("line %d: %s", ye.GetToken().Position.Line, ye.GetMessage())
+		}
+		return nil, err
+	}
+	c.resolve(baseDir)
+	c.EnsureDefaults()
+	return c, c.Validate()
+}
+
+// Default returns the embedded laptop setup rooted at workDir.
+func Default(workDir string) *Config {
+	c := &Config{}
+	c.resolve(workDir)
+	return c.EnsureDefaults()
+}
+
+// resolve makes relative paths absolute against baseDir and fills the
+// default paths under baseDir/.chronon.
+func (c *Config) resolve(baseDir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) || strings.Contains(p, "://") {
+			return p
+		}
+		return filepath.Join(baseDir, p)
+	}
+	if c.Repo == "" {
+		c.Repo = baseDir
+	}
+	c.Repo = abs(c.Repo)
+	if c.Warehouse.Root == "" && c.Warehouse.Plugin == "" {
+		c.Warehouse.Root = filepath.Join(DefaultDir, "warehouse")
+	}
+	c.Warehouse.Root = abs(c.Warehouse.Root)
+	if c.KV.Path == "" {
+		c.KV.Path = filepath.Join(DefaultDir, "kv.db")
+	}
+	c.KV.Path = abs(c.KV.Path)
+}
+
+// EnsureDefaults fills every zero field with its default and returns c.
+func (c *Config) EnsureDefaults() *Config {
+	if c.KV.Store == "" {
+		c.KV.Store = "sqlite"
+		if c.KV.Plugin != "" {
+			c.KV.Store = "plugin"
+		}
+	}
+	if c.PubSub.Project == "" {
+		c.PubSub.Project = "local"
+	}
+	if c.Runner.Name == "" {
+		c.Runner.Name = "direct"
+	}
+	if c.WindowTail == "" {
+		c.WindowTail = "exact"
+	}
+	if c.Logging.Namespace == "" {
+		c.Logging.Namespace = "chronon"
+	}
+	if c.Logging.Sink == "" {
+		c.Logging.Sink = "warehouse"
+	}
+	if c.Logging.Topic == "" {
+		c.Logging.Topic = "chronon-fetch-log"
+	}
+	return c
+}
+
+// Validate checks the values of c (after EnsureDefaults).
+func (c *Config) Validate() error {
+	var errs []error
+	check := func(key, v string, allowed []string) {
+		for _, a := range allowed {
+			if v == a {
+				return
+			}
+		}
+		errs = append(errs, fmt.Errorf("%s: %q is not supported (supported: %s)", key, v, strings.Join(allowed, ", ")))
+	}
+	check("window_tail", c.WindowTail, windowTails)
+	check("kv.store", c.KV.Store, kvStores)
+	check("runner.name", c.Runner.Name, runners)
+	check("logging.sink", c.Logging.Sink, logSinks)
+	if c.KV.Store == "bigtable" && (c.KV.Project == "" || c.KV.Instance == "") {
+		errs = append(errs, errors.New("kv: store bigtable needs project and instance"))
+	}
+	if c.KV.Store == "plugin" && c.KV.Plugin == "" {
+		errs = append(errs, errors.New("kv: store plugin needs plugin (the binary's path)"))
+	}
+	if c.Runner.Name == "flink" && c.Runner.Endpoint == "" {
+		errs = append(errs, errors.New("runner: flink needs endpoint (the Flink job server)"))
+	}
+	for name, p := range c.ExternalSources {
+		if p.Plugin == "" {
+			errs = append(errs, fmt.Errorf("external_sources.%s: plugin is required", name))
+		}
+	}
+	return errors.Join(errs...)
+}
