@@ -5,5 +5,8 @@
 // conversions between epoch milliseconds and partitions, and the mapping from
 // Chronon data kinds to Arrow types.
 //
-// It performs no I/O.
+// It also decodes CSV and JSONL streams into record batches (with type
+// inference and errors naming the line) and renders batches as a table, CSV
+// or JSON lines. It reads and writes only the io.Reader and io.Writer it is
+// given: it opens no files.
 package batch

@@ -19,11 +19,11 @@ echo "== generating quickstart data"
 
 echo "== importing into the warehouse (.chronon/warehouse)"
 # Chronon's quickstart types: ts and *_price / *_amt are longs, ids strings.
-ids="user_id:string,product_id:string,purchase_id:string,return_id:string"
-"$chronon" import --table data.purchases --file data/purchases.csv --ds-column ds --schema "$ids"
-"$chronon" import --table data.returns --file data/returns.csv --ds-column ds --schema "$ids"
+ids="user_id:string,product_id:string"
+"$chronon" import --table data.purchases --file data/purchases.csv --ds-column ds --schema "purchase_id:string,$ids"
+"$chronon" import --table data.returns --file data/returns.csv --ds-column ds --schema "return_id:string,$ids"
 "$chronon" import --table data.users --file data/users.csv --ds-column ds --schema "user_id:string,account_created_ds:string,email_verified:string"
-"$chronon" import --table data.checkouts --file data/checkouts.csv --ds-column ds --schema "$ids"
+"$chronon" import --table data.checkouts --file data/checkouts.csv --ds-column ds --schema "return_id:string,$ids"
 
 echo "== compiling definitions"
 "$chronon" compile
