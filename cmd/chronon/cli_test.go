@@ -87,7 +87,7 @@ func TestCompileQuickstart(t *testing.T) {
 		t.Fatal(err)
 	}
 	var j struct {
-		MetaData struct{ Name string }
+		MetaData  struct{ Name string }
 		JoinParts []struct {
 			GroupBy struct {
 				Aggregations []struct {
