@@ -6,7 +6,10 @@
 # joins/, teams.json) and holds the embedded setup in .chronon/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-chronon="$root/bin/chronon"
+# CHRONON and CHRONON_SRC let tests run a copy of this script with a given
+# binary and source tree.
+chronon="${CHRONON:-$root/bin/chronon}"
+src="${CHRONON_SRC:-$root}"
 cd "$root/examples/quickstart"
 
 # END_DATE=YYYY-MM-DD fixes the data's last day (default: yesterday, so
@@ -15,7 +18,7 @@ gen_flags=(--out "$PWD/data")
 [ -n "${END_DATE:-}" ] && gen_flags+=(--end-date "$END_DATE")
 
 echo "== generating quickstart data"
-(cd "$root" && go run ./examples/quickstart/generate "${gen_flags[@]}")
+(cd "$src" && go run ./examples/quickstart/generate "${gen_flags[@]}")
 
 echo "== importing into the warehouse (.chronon/warehouse)"
 # Chronon's quickstart types: ts and *_price / *_amt are longs, ids strings.

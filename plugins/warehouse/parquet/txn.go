@@ -101,6 +101,7 @@ type txn struct {
 	hash    string
 
 	parts     map[string]*partWriter
+	buffered  int64 // rows held in open row groups across all partitions
 	failed    error // the first write error; the transaction can only be aborted
 	done      bool  // committed or aborted
 	committed bool
@@ -115,7 +116,15 @@ type partWriter struct {
 	fw    *pqarrow.FileWriter
 	rows  int64
 	bytes int64 // file size, known once closed
+	// open is the number of rows in the partition's open (buffered) row group.
+	open int64
 }
+
+// bufferedRowGroups bounds a transaction's memory: when the open row groups of
+// all its partitions hold more than this many row groups' worth of rows, the
+// largest is closed early. Without it a write spread over many partitions
+// would keep every partition's rows in memory until commit.
+const bufferedRowGroups = 4
 
 // Write appends rec's rows to partition ds of the transaction, flushing a row
 // group every Options.RowGroupRows rows of the partition.
@@ -159,6 +168,33 @@ func (t *txn) write(ctx context.Context, ds string, rec arrow.RecordBatch) error
 		return err
 	}
 	pw.rows += rec.NumRows()
+	if err := t.account(pw, rec.NumRows()); err != nil {
+		t.failed = err
+		return err
+	}
+	return nil
+}
+
+// account records n rows written to pw's open row group and closes the
+// largest open row group while the transaction buffers too many rows.
+func (t *txn) account(pw *partWriter, n int64) error {
+	max := int64(t.w.cfg.rowGroupRows)
+	before := pw.open
+	pw.open = (pw.open + n) % max // WriteBuffered closes full row groups itself
+	t.buffered += pw.open - before
+	for t.buffered > bufferedRowGroups*max {
+		var largest *partWriter
+		for _, p := range t.parts {
+			if largest == nil || p.open > largest.open {
+				largest = p
+			}
+		}
+		if err := largest.fw.NewBufferedRowGroupChecked(); err != nil {
+			return err
+		}
+		t.buffered -= largest.open
+		largest.open = 0
+	}
 	return nil
 }
 

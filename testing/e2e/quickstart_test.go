@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// TestQuickstartScript runs examples/quickstart/quickstart.sh (what `make
+// quickstart` runs) against the freshly built binary.
+func TestQuickstartScript(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	dir := t.TempDir()
+	// Run on a copy so the test leaves the source tree alone.
+	cp := exec.Command("cp", "-r", filepath.Join(root, "examples"), filepath.Join(dir, "examples"))
+	if out, err := cp.CombinedOutput(); err != nil {
+		t.Fatalf("copy: %v\n%s", err, out)
+	}
+	for _, d := range []string{"data", ".chronon", "production"} {
+		exec.Command("rm", "-rf", filepath.Join(dir, "examples", "quickstart", d)).Run()
+	}
+	cmd := exec.Command("bash", filepath.Join(dir, "examples", "quickstart", "quickstart.sh"))
+	cmd.Env = append(cmd.Environ(), "CHRONON="+chronon, "CHRONON_SRC="+root, "END_DATE=2023-11-30")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("quickstart.sh: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"imported 200 rows into data.checkouts",
+		"compiled 3 group_bys, 2 joins, 0 staging_queries",
+		"data.purchases  30          2023-11-01  2023-11-30",
+		"data.users      1           2023-11-29  2023-11-29  100",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("quickstart output lacks %q:\n%s", want, out)
+		}
+	}
+}
