@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package agg
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// ServingBuffer is how long after its batch end a batch value serves exact
+// windows (Chronon's tail buffer): fetch times in [BatchEnd, BatchEnd +
+// ServingBuffer) get exact tails; later ones are answered from the same
+// value and are stale.
+const ServingBuffer = 2 * dayMillis
+
+// ErrBeforeBatch is returned when a fetch asks for a time before the batch
+// value's end. Use errors.Is.
+var ErrBeforeBatch = errors.New("agg: query time is before the batch end")
+
+// ErrTileCut is returned when a window edge falls inside a streaming tile
+// that kept no finer entries. Use errors.Is.
+var ErrTileCut = errors.New("agg: a window edge cuts a streaming tile")
+
+// ErrCorrupt is returned when a batch value or tile cannot be decoded.
+var ErrCorrupt = errors.New("agg: corrupt value")
+
+// BatchValue is what a batch upload stores for one key of a TEMPORAL
+// GroupBy: every column's aggregate of the events that stay inside its
+// window for every fetch time in [BatchEnd, BatchEnd + ServingBuffer)
+// (Collapsed), and the events that may leave the window during that time
+// (Band), grouped by event time, so a fetch can take exactly the ones still
+// inside. Unbounded columns are wholly collapsed.
+type BatchValue struct {
+	// BatchEnd is the (exclusive) end of the uploaded data, epoch ms:
+	// midnight after the last uploaded partition.
+	BatchEnd int64
+	// Collapsed holds one IR per column of the Spec.
+	Collapsed []IR
+	// Band holds, sorted by Ts, the events that may leave some column's
+	// window while the value is served.
+	Band []BandEntry
+}
+
+// BandEntry aggregates the band events at one event time.
+type BandEntry struct {
+	Ts int64
+	// IRs holds one IR per Base of the Spec (nil where no column of that
+	// base needs events at Ts).
+	IRs []IR
+}
+
+// Tile is an aggregate of streaming events of one key after a batch end.
+// Start and End bound its events tightly: Start is the smallest event time
+// and End the largest plus one, so a window edge between two of its events
+// is detected (ErrTileCut) rather than misread. Writers keep one tile per
+// event time where a window edge can fall, and coarser (5-minute) tiles
+// elsewhere.
+type Tile struct {
+	Start, End int64
+	// IRs holds one IR per Base of the Spec.
+	IRs []IR
+}
+
+// bandRange returns, for a windowed column, the band [from, to): events
+// there may leave the window during the serving buffer; events in [to,
+// batchEnd) never do.
+func (s *Spec) bandRange(c *Column, batchEnd int64) (from, to int64) {
+	from = Tail(batchEnd, c.Window, s.Mode)
+	to = batchEnd - c.Window + ServingBuffer
+	if to > batchEnd {
+		to = batchEnd
+	}
+	return from, to
+}
+
+// Batch computes the batch value of one key from its events (sorted by Ts
+// in arrival order); events at or after batchEnd are ignored.
+func (s *Spec) Batch(events []Event, batchEnd int64) *BatchValue {
+	b := &BatchValue{BatchEnd: batchEnd, Collapsed: make([]IR, len(s.Columns))}
+	// Each base keeps the band events of the widest band of its columns; a
+	// fetch takes from it only what lies in its own column's band.
+	type span struct{ from, to int64 }
+	bands := make([]span, len(s.Bases))
+	for i := range bands {
+		bands[i] = span{batchEnd, batchEnd} // empty
+	}
+	collapseFrom := make([]int64, len(s.Columns))
+	for c := range s.Columns {
+		col := &s.Columns[c]
+		if col.Window <= 0 {
+			collapseFrom[c] = minTs
+			continue
+		}
+		from, to := s.bandRange(col, batchEnd)
+		collapseFrom[c] = to
+		sp := &bands[col.Base]
+		if sp.from == sp.to {
+			*sp = span{from, to}
+		} else {
+			*sp = span{min(sp.from, from), max(sp.to, to)}
+		}
+	}
+	for i := range events {
+		e := &events[i]
+		if e.Ts >= batchEnd {
+			break
+		}
+		for c := range s.Columns {
+			col := &s.Columns[c]
+			if e.Ts >= collapseFrom[c] {
+				b.Collapsed[c] = s.Bases[col.Base].Agg.Update(b.Collapsed[c], s.Bases[col.Base].input(e))
+			}
+		}
+		var entry *BandEntry
+		for bi := range s.Bases {
+			sp := bands[bi]
+			if e.Ts < sp.from || e.Ts >= sp.to {
+				continue
+			}
+			if entry == nil {
+				if n := len(b.Band); n > 0 && b.Band[n-1].Ts == e.Ts {
+					entry = &b.Band[n-1]
+				} else {
+					b.Band = append(b.Band, BandEntry{Ts: e.Ts, IRs: make([]IR, len(s.Bases))})
+					entry = &b.Band[len(b.Band)-1]
+				}
+			}
+			base := &s.Bases[bi]
+			entry.IRs[bi] = base.Agg.Update(entry.IRs[bi], base.input(e))
+		}
+	}
+	return b
+}
+
+// Stale reports whether a fetch at t is past the exact serving range of b.
+func (b *BatchValue) Stale(t int64) bool { return t >= b.BatchEnd+ServingBuffer }
+
+// Fetch merges a batch value (nil: no batch data) and the streaming tiles
+// after its batch end (any order) into every column's value at t. With a
+// batch value, t must not be before its BatchEnd (ErrBeforeBatch); tiles
+// starting before BatchEnd are ignored (the batch has their events). The
+// result is exact for t < BatchEnd + ServingBuffer; later it still counts
+// collapsed events that have since left short windows (see Stale).
+func (s *Spec) Fetch(b *BatchValue, tiles []Tile, t int64) ([]any, error) {
+	batchEnd := int64(minTs)
+	if b != nil {
+		if t < b.BatchEnd {
+			return nil, fmt.Errorf("%w: %d < %d", ErrBeforeBatch, t, b.BatchEnd)
+		}
+		if len(b.Collapsed) != len(s.Columns) {
+			return nil, fmt.Errorf("%w: batch value has %d columns, the definition %d", ErrCorrupt, len(b.Collapsed), len(s.Columns))
+		}
+		batchEnd = b.BatchEnd
+	}
+	sorted := make([]Tile, 0, len(tiles))
+	for _, tl := range tiles {
+		if tl.Start >= batchEnd {
+			sorted = append(sorted, tl)
+		}
+	}
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Start < sorted[j].Start })
+
+	out := make([]any, len(s.Columns))
+	for c := range s.Columns {
+		col := &s.Columns[c]
+		agg := s.Bases[col.Base].Agg
+		tail := int64(minTs)
+		if col.Window > 0 {
+			tail = Tail(t, col.Window, s.Mode)
+		}
+		var ir IR
+		if b != nil {
+			if col.Window > 0 {
+				_, to := s.bandRange(col, b.BatchEnd)
+				first := sort.Search(len(b.Band), func(i int) bool { return b.Band[i].Ts >= tail })
+				for i := first; i < len(b.Band) && b.Band[i].Ts < to; i++ {
+					ir = agg.Merge(ir, b.Band[i].IRs[col.Base])
+				}
+			}
+			ir = agg.Merge(ir, b.Collapsed[c])
+		}
+		for i := range sorted {
+			tl := &sorted[i]
+			switch {
+			case tl.End <= tail || tl.Start >= t:
+				continue
+			case tl.Start >= tail && tl.End <= t:
+				ir = agg.Merge(ir, tl.IRs[col.Base])
+			default:
+				return nil, fmt.Errorf("%w: column %s, tile [%d, %d), window [%d, %d)", ErrTileCut, col.Name, tl.Start, tl.End, tail, t)
+			}
+		}
+		out[c] = agg.Finalize(ir)
+	}
+	return out, nil
+}
+
+// Encoding. A batch value and a tile each start with a format version byte;
+// integers are varints; IRs use their Aggregator's own encoding.
+const (
+	batchValueVersion = 1
+	tileVersion       = 1
+)
+
+// AppendBatchValue appends b's encoding to dst.
+func (s *Spec) AppendBatchValue(dst []byte, b *BatchValue) []byte {
+	dst = append(dst, batchValueVersion)
+	dst = binary.AppendVarint(dst, b.BatchEnd)
+	dst = binary.AppendUvarint(dst, uint64(len(s.Columns)))
+	dst = binary.AppendUvarint(dst, uint64(len(s.Bases)))
+	for c := range s.Columns {
+		dst = s.Bases[s.Columns[c].Base].Agg.AppendIR(dst, b.Collapsed[c])
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(b.Band)))
+	prev := b.BatchEnd
+	for _, e := range b.Band {
+		dst = binary.AppendVarint(dst, e.Ts-prev)
+		prev = e.Ts
+		for bi := range s.Bases {
+			dst = s.Bases[bi].Agg.AppendIR(dst, e.IRs[bi])
+		}
+	}
+	return dst
+}
+
+// DecodeBatchValue decodes a batch value written by AppendBatchValue for the
+// same Spec. It returns an error wrapping ErrCorrupt, never panics, on bad
+// input.
+func (s *Spec) DecodeBatchValue(src []byte) (*BatchValue, error) {
+	d := decoder{src: src}
+	if v := d.byte(); v != batchValueVersion {
+		return nil, fmt.Errorf("%w: batch value format version %d (supported: %d)", ErrCorrupt, v, batchValueVersion)
+	}
+	b := &BatchValue{BatchEnd: d.varint()}
+	ncols, nbases := d.uvarint(), d.uvarint()
+	if d.err == nil && (ncols != uint64(len(s.Columns)) || nbases != uint64(len(s.Bases))) {
+		return nil, fmt.Errorf("%w: batch value has %d columns and %d aggregators, the definition %d and %d (written for another version of the GroupBy?)",
+			ErrCorrupt, ncols, nbases, len(s.Columns), len(s.Bases))
+	}
+	b.Collapsed = make([]IR, len(s.Columns))
+	for c := range s.Columns {
+		b.Collapsed[c] = d.ir(s.Bases[s.Columns[c].Base].Agg)
+	}
+	n := d.uvarint()
+	if d.err == nil && n > uint64(len(d.src)) {
+		d.fail("band length %d exceeds the value", n)
+	}
+	prev := b.BatchEnd
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		e := BandEntry{Ts: prev + d.varint(), IRs: make([]IR, len(s.Bases))}
+		prev = e.Ts
+		for bi := range s.Bases {
+			e.IRs[bi] = d.ir(s.Bases[bi].Agg)
+		}
+		b.Band = append(b.Band, e)
+	}
+	if d.err == nil && len(d.src) > 0 {
+		d.fail("%d trailing bytes", len(d.src))
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return b, nil
+}
+
+// AppendTile appends tl's encoding to dst.
+func (s *Spec) AppendTile(dst []byte, tl *Tile) []byte {
+	dst = append(dst, tileVersion)
+	dst = binary.AppendVarint(dst, tl.Start)
+	dst = binary.AppendVarint(dst, tl.End-tl.Start)
+	dst = binary.AppendUvarint(dst, uint64(len(s.Bases)))
+	for bi := range s.Bases {
+		dst = s.Bases[bi].Agg.AppendIR(dst, tl.IRs[bi])
+	}
+	return dst
+}
+
+// DecodeTile decodes a tile written by AppendTile for the same Spec.
+func (s *Spec) DecodeTile(src []byte) (*Tile, error) {
+	d := decoder{src: src}
+	if v := d.byte(); v != tileVersion {
+		return nil, fmt.Errorf("%w: tile format version %d (supported: %d)", ErrCorrupt, v, tileVersion)
+	}
+	tl := &Tile{Start: d.varint()}
+	tl.End = tl.Start + d.varint()
+	if nb := d.uvarint(); d.err == nil && nb != uint64(len(s.Bases)) {
+		return nil, fmt.Errorf("%w: tile has %d aggregators, the definition %d", ErrCorrupt, nb, len(s.Bases))
+	}
+	tl.IRs = make([]IR, len(s.Bases))
+	for bi := range s.Bases {
+		tl.IRs[bi] = d.ir(s.Bases[bi].Agg)
+	}
+	if d.err == nil && len(d.src) > 0 {
+		d.fail("%d trailing bytes", len(d.src))
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return tl, nil
+}
+
+// NewTile aggregates events (sorted by Ts, all after the batch end) into
+// one tile.
+func (s *Spec) NewTile(events []Event) Tile {
+	tl := Tile{IRs: make([]IR, len(s.Bases))}
+	for i := range events {
+		e := &events[i]
+		if i == 0 || e.Ts < tl.Start {
+			tl.Start = e.Ts
+		}
+		if i == 0 || e.Ts+1 > tl.End {
+			tl.End = e.Ts + 1
+		}
+		for bi := range s.Bases {
+			tl.IRs[bi] = s.Bases[bi].Agg.Update(tl.IRs[bi], s.Bases[bi].input(e))
+		}
+	}
+	return tl
+}
+
+// decoder reads varints and IRs, remembering the first error.
+type decoder struct {
+	src []byte
+	err error
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)
+	}
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil || len(d.src) == 0 {
+		d.fail("truncated")
+		return 0
+	}
+	b := d.src[0]
+	d.src = d.src[1:]
+	return b
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.src)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.src = d.src[n:]
+	return v
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.src)
+	if n <= 0 {
+		d.fail("bad uvarint")
+		return 0
+	}
+	d.src = d.src[n:]
+	return v
+}
+
+func (d *decoder) ir(agg Aggregator) IR {
+	if d.err != nil {
+		return nil
+	}
+	ir, rest, err := agg.DecodeIR(d.src)
+	if err != nil {
+		d.fail("%v", err)
+		return nil
+	}
+	d.src = rest
+	return ir
+}
