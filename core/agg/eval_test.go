@@ -248,7 +248,7 @@ func FuzzDecodeBatchValue(f *testing.F) {
 	f.Add([]byte{1})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if b, err := spec.DecodeBatchValue(data); err == nil {
-			if _, err := spec.Fetch(b, nil, b.BatchEnd); err != nil && !errors.Is(err, agg.ErrCorrupt) {
+			if _, err := spec.Fetch(b, nil, b.BatchEnd); err != nil && !errors.Is(err, agg.ErrCorruptIR) {
 				t.Fatalf("fetch of a decoded value: %v", err)
 			}
 		}

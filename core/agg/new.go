@@ -23,8 +23,9 @@ var (
 	// ErrBadArg is returned by New for a missing or malformed argMap entry
 	// (`k`, `percentiles`). Use errors.Is.
 	ErrBadArg = errors.New("agg: bad argument")
-	// ErrCorruptIR is returned by DecodeIR for bytes that are not a valid IR
-	// encoding of that Aggregator. Use errors.Is.
+	// ErrCorruptIR is returned by DecodeIR, DecodeBatchValue and DecodeTile
+	// for bytes that are not a valid encoding for that Aggregator or Spec.
+	// Use errors.Is.
 	ErrCorruptIR = errors.New("agg: corrupt IR encoding")
 )
 

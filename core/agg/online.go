@@ -23,9 +23,6 @@ var ErrBeforeBatch = errors.New("agg: query time is before the batch end")
 // that kept no finer entries. Use errors.Is.
 var ErrTileCut = errors.New("agg: a window edge cuts a streaming tile")
 
-// ErrCorrupt is returned when a batch value or tile cannot be decoded.
-var ErrCorrupt = errors.New("agg: corrupt value")
-
 // BatchValue is what a batch upload stores for one key of a TEMPORAL
 // GroupBy: every column's aggregate of the events that stay inside its
 // window for every fetch time in [BatchEnd, BatchEnd + ServingBuffer)
@@ -150,7 +147,7 @@ func (s *Spec) Fetch(b *BatchValue, tiles []Tile, t int64) ([]any, error) {
 			return nil, fmt.Errorf("%w: %d < %d", ErrBeforeBatch, t, b.BatchEnd)
 		}
 		if len(b.Collapsed) != len(s.Columns) {
-			return nil, fmt.Errorf("%w: batch value has %d columns, the definition %d", ErrCorrupt, len(b.Collapsed), len(s.Columns))
+			return nil, fmt.Errorf("%w: batch value has %d columns, the definition %d", ErrCorruptIR, len(b.Collapsed), len(s.Columns))
 		}
 		batchEnd = b.BatchEnd
 	}
@@ -226,41 +223,41 @@ func (s *Spec) AppendBatchValue(dst []byte, b *BatchValue) []byte {
 }
 
 // DecodeBatchValue decodes a batch value written by AppendBatchValue for the
-// same Spec. It returns an error wrapping ErrCorrupt, never panics, on bad
+// same Spec. It returns an error wrapping ErrCorruptIR, never panics, on bad
 // input.
 func (s *Spec) DecodeBatchValue(src []byte) (*BatchValue, error) {
-	d := decoder{src: src}
-	if v := d.byte(); v != batchValueVersion {
-		return nil, fmt.Errorf("%w: batch value format version %d (supported: %d)", ErrCorrupt, v, batchValueVersion)
+	r := reader{b: src}
+	if v := r.u8(); v != batchValueVersion {
+		return nil, fmt.Errorf("%w: batch value format version %d (supported: %d)", ErrCorruptIR, v, batchValueVersion)
 	}
-	b := &BatchValue{BatchEnd: d.varint()}
-	ncols, nbases := d.uvarint(), d.uvarint()
-	if d.err == nil && (ncols != uint64(len(s.Columns)) || nbases != uint64(len(s.Bases))) {
+	b := &BatchValue{BatchEnd: r.zv()}
+	ncols, nbases := r.uv(), r.uv()
+	if r.err == nil && (ncols != uint64(len(s.Columns)) || nbases != uint64(len(s.Bases))) {
 		return nil, fmt.Errorf("%w: batch value has %d columns and %d aggregators, the definition %d and %d (written for another version of the GroupBy?)",
-			ErrCorrupt, ncols, nbases, len(s.Columns), len(s.Bases))
+			ErrCorruptIR, ncols, nbases, len(s.Columns), len(s.Bases))
 	}
 	b.Collapsed = make([]IR, len(s.Columns))
 	for c := range s.Columns {
-		b.Collapsed[c] = d.ir(s.Bases[s.Columns[c].Base].Agg)
+		b.Collapsed[c] = r.ir(s.Bases[s.Columns[c].Base].Agg)
 	}
-	n := d.uvarint()
-	if d.err == nil && n > uint64(len(d.src)) {
-		d.fail("band length %d exceeds the value", n)
+	n := r.uv()
+	if r.err == nil && n > uint64(len(r.b)) {
+		r.fail("band length %d exceeds the value", n)
 	}
 	prev := b.BatchEnd
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		e := BandEntry{Ts: prev + d.varint(), IRs: make([]IR, len(s.Bases))}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		e := BandEntry{Ts: prev + r.zv(), IRs: make([]IR, len(s.Bases))}
 		prev = e.Ts
 		for bi := range s.Bases {
-			e.IRs[bi] = d.ir(s.Bases[bi].Agg)
+			e.IRs[bi] = r.ir(s.Bases[bi].Agg)
 		}
 		b.Band = append(b.Band, e)
 	}
-	if d.err == nil && len(d.src) > 0 {
-		d.fail("%d trailing bytes", len(d.src))
+	if r.err == nil && len(r.b) > 0 {
+		r.fail("%d trailing bytes", len(r.b))
 	}
-	if d.err != nil {
-		return nil, d.err
+	if r.err != nil {
+		return nil, r.err
 	}
 	return b, nil
 }
@@ -279,24 +276,24 @@ func (s *Spec) AppendTile(dst []byte, tl *Tile) []byte {
 
 // DecodeTile decodes a tile written by AppendTile for the same Spec.
 func (s *Spec) DecodeTile(src []byte) (*Tile, error) {
-	d := decoder{src: src}
-	if v := d.byte(); v != tileVersion {
-		return nil, fmt.Errorf("%w: tile format version %d (supported: %d)", ErrCorrupt, v, tileVersion)
+	r := reader{b: src}
+	if v := r.u8(); v != tileVersion {
+		return nil, fmt.Errorf("%w: tile format version %d (supported: %d)", ErrCorruptIR, v, tileVersion)
 	}
-	tl := &Tile{Start: d.varint()}
-	tl.End = tl.Start + d.varint()
-	if nb := d.uvarint(); d.err == nil && nb != uint64(len(s.Bases)) {
-		return nil, fmt.Errorf("%w: tile has %d aggregators, the definition %d", ErrCorrupt, nb, len(s.Bases))
+	tl := &Tile{Start: r.zv()}
+	tl.End = tl.Start + r.zv()
+	if nb := r.uv(); r.err == nil && nb != uint64(len(s.Bases)) {
+		return nil, fmt.Errorf("%w: tile has %d aggregators, the definition %d", ErrCorruptIR, nb, len(s.Bases))
 	}
 	tl.IRs = make([]IR, len(s.Bases))
 	for bi := range s.Bases {
-		tl.IRs[bi] = d.ir(s.Bases[bi].Agg)
+		tl.IRs[bi] = r.ir(s.Bases[bi].Agg)
 	}
-	if d.err == nil && len(d.src) > 0 {
-		d.fail("%d trailing bytes", len(d.src))
+	if r.err == nil && len(r.b) > 0 {
+		r.fail("%d trailing bytes", len(r.b))
 	}
-	if d.err != nil {
-		return nil, d.err
+	if r.err != nil {
+		return nil, r.err
 	}
 	return tl, nil
 }
@@ -320,63 +317,16 @@ func (s *Spec) NewTile(events []Event) Tile {
 	return tl
 }
 
-// decoder reads varints and IRs, remembering the first error.
-type decoder struct {
-	src []byte
-	err error
-}
-
-func (d *decoder) fail(format string, args ...any) {
-	if d.err == nil {
-		d.err = fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)
-	}
-}
-
-func (d *decoder) byte() byte {
-	if d.err != nil || len(d.src) == 0 {
-		d.fail("truncated")
-		return 0
-	}
-	b := d.src[0]
-	d.src = d.src[1:]
-	return b
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.src)
-	if n <= 0 {
-		d.fail("bad varint")
-		return 0
-	}
-	d.src = d.src[n:]
-	return v
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.src)
-	if n <= 0 {
-		d.fail("bad uvarint")
-		return 0
-	}
-	d.src = d.src[n:]
-	return v
-}
-
-func (d *decoder) ir(agg Aggregator) IR {
-	if d.err != nil {
+// ir decodes one IR of agg (sticky errors, like the other reads).
+func (r *reader) ir(agg Aggregator) IR {
+	if r.err != nil {
 		return nil
 	}
-	ir, rest, err := agg.DecodeIR(d.src)
+	ir, rest, err := agg.DecodeIR(r.b)
 	if err != nil {
-		d.fail("%v", err)
+		r.fail("%v", err)
 		return nil
 	}
-	d.src = rest
+	r.b = rest
 	return ir
 }

@@ -157,11 +157,43 @@ func md5Base64(b []byte) string {
 
 // SemanticHash hashes everything that decides a GroupBy's values: the
 // definition without its metadata (renaming, owners and schedules do not
-// recompute data).
-func (g *GroupBy) SemanticHash() string {
+// recompute data) and the effective window tail mode ("exact" or "hop", see
+// EffectiveWindowTail), since switching it changes windowed values.
+func (g *GroupBy) SemanticHash(windowTail string) string {
 	c := *g
 	c.MetaData = nil
-	return md5Base64(compact(&c))
+	return md5Base64(append(compact(&c), "\x00window_tail="+windowTail...))
+}
+
+// WindowTailKey is the customJson key that overrides chronon.yaml's
+// window_tail for one GroupBy: {"window_tail": "hop"}.
+const WindowTailKey = "window_tail"
+
+// EffectiveWindowTail returns the GroupBy's window tail mode: its customJson
+// window_tail if set, else global (chronon.yaml's window_tail; "" means
+// "exact").
+func (g *GroupBy) EffectiveWindowTail(global string) (string, error) {
+	mode := global
+	if cj := g.MetaData.GetCustomJSON(); cj != "" {
+		var custom map[string]any
+		if err := json.Unmarshal([]byte(cj), &custom); err != nil {
+			return "", fmt.Errorf("%s: customJson: %w", g.MetaData.GetName(), err)
+		}
+		if v, ok := custom[WindowTailKey]; ok {
+			s, ok := v.(string)
+			if !ok {
+				return "", fmt.Errorf("%s: customJson %s must be a string, got %v", g.MetaData.GetName(), WindowTailKey, v)
+			}
+			mode = s
+		}
+	}
+	switch mode {
+	case "":
+		return "exact", nil
+	case "exact", "hop":
+		return mode, nil
+	}
+	return "", fmt.Errorf("%s: window_tail %q is not supported (supported: exact, hop)", g.MetaData.GetName(), mode)
 }
 
 // Semantic hash keys of a Join (Chronon's JoinOps.semanticHash).
@@ -171,16 +203,21 @@ const (
 )
 
 // SemanticHashes hashes each independently recomputable piece of a Join:
-// the left source, each join part (keyed by its part table) and the
+// the left source, each join part (keyed by its part table, including its
+// GroupBy's effective window tail under global windowTail) and the
 // derivations. A change in one piece recomputes only what depends on it.
-func (j *Join) SemanticHashes() map[string]string {
+func (j *Join) SemanticHashes(windowTail string) map[string]string {
 	out := map[string]string{LeftSourceHashKey: md5Base64(compact(j.Left))}
 	for _, jp := range j.JoinParts {
 		c := *jp
 		gb := *jp.GroupBy
 		gb.MetaData = &MetaData{Name: jp.GroupBy.MetaData.GetName()}
 		c.GroupBy = &gb
-		out[j.PartOutputTable(jp)] = md5Base64(compact(&c))
+		mode, err := jp.GroupBy.EffectiveWindowTail(windowTail)
+		if err != nil {
+			mode = "invalid:" + windowTail // Validate reports it
+		}
+		out[j.PartOutputTable(jp)] = md5Base64(append(compact(&c), "\x00window_tail="+mode...))
 	}
 	if len(j.Derivations) > 0 {
 		out[DerivationHashKey] = md5Base64(compact(j.Derivations))

@@ -187,25 +187,28 @@ func TestSemanticHash(t *testing.T) {
 	data, _ := os.ReadFile("testdata/event_sample_group_by.v1.json")
 	a, _ := ParseGroupBy(data)
 	b, _ := ParseGroupBy(data)
-	if a.SemanticHash() != b.SemanticHash() || len(a.SemanticHash()) != 10 {
-		t.Fatalf("hash not stable: %s %s", a.SemanticHash(), b.SemanticHash())
+	if a.SemanticHash("exact") != b.SemanticHash("exact") || len(a.SemanticHash("exact")) != 10 {
+		t.Fatalf("hash not stable: %s %s", a.SemanticHash("exact"), b.SemanticHash("exact"))
 	}
 	b.MetaData.Description = "renamed owners do not recompute"
 	b.MetaData.Online = false
-	if a.SemanticHash() != b.SemanticHash() {
+	if a.SemanticHash("exact") != b.SemanticHash("exact") {
 		t.Error("metadata changed the semantic hash")
 	}
+	if a.SemanticHash("exact") == a.SemanticHash("hop") {
+		t.Error("the window tail mode did not change the semantic hash")
+	}
 	b.Aggregations[0].Windows[0].Length = 8
-	if a.SemanticHash() == b.SemanticHash() {
+	if a.SemanticHash("exact") == b.SemanticHash("exact") {
 		t.Error("a window change did not change the semantic hash")
 	}
 
 	jdata, _ := os.ReadFile("testdata/sample_join.v1.json")
 	j1, _ := ParseJoin(jdata)
 	j2, _ := ParseJoin(jdata)
-	h1 := j1.SemanticHashes()
+	h1 := j1.SemanticHashes("exact")
 	j2.Derivations[1].Expression = "1"
-	h2 := j2.SemanticHashes()
+	h2 := j2.SemanticHashes("exact")
 	if h1[LeftSourceHashKey] != h2[LeftSourceHashKey] || h1[DerivationHashKey] == h2[DerivationHashKey] {
 		t.Errorf("join hashes: %v vs %v", h1, h2)
 	}
@@ -229,4 +232,29 @@ func FuzzParseJoin(f *testing.F) {
 			t.Fatalf("marshal: %v", err)
 		}
 	})
+}
+
+func TestEffectiveWindowTail(t *testing.T) {
+	for _, tc := range []struct {
+		custom, global, want, err string
+	}{
+		{"", "", "exact", ""},
+		{"", "hop", "hop", ""},
+		{`{"window_tail": "exact"}`, "hop", "exact", ""},
+		{`{"window_tail": "hop", "lag": 0}`, "", "hop", ""},
+		{`{"window_tail": "sawtooth"}`, "", "", "not supported"},
+		{`{"window_tail": 1}`, "", "", "must be a string"},
+	} {
+		g := &GroupBy{MetaData: &MetaData{Name: "t.g.v1", CustomJSON: tc.custom}}
+		got, err := g.EffectiveWindowTail(tc.global)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s/%s: error %v, want %q", tc.custom, tc.global, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s/%s = %q, %v; want %q", tc.custom, tc.global, got, err, tc.want)
+		}
+	}
 }

@@ -162,12 +162,20 @@ func (p AggregationPart) opSuffix() string {
 	return p.Operation.String()
 }
 
-// Name returns the metadata's name, or "" for nil metadata.
+// GetName returns the metadata's name, or "" for nil metadata.
 func (m *MetaData) GetName() string {
 	if m == nil {
 		return ""
 	}
 	return m.Name
+}
+
+// GetCustomJSON returns the metadata's customJson, or "" for nil metadata.
+func (m *MetaData) GetCustomJSON() string {
+	if m == nil {
+		return ""
+	}
+	return m.CustomJSON
 }
 
 // CleanName is the sanitized name, e.g. quickstart_purchases_v1.

@@ -203,6 +203,9 @@ func (v *validator) groupBy(path string, g *GroupBy) {
 		return
 	}
 	v.metaData(join(path, "metaData"), g.MetaData)
+	if _, err := g.EffectiveWindowTail(""); err != nil && g.MetaData != nil && json.Valid([]byte(g.MetaData.CustomJSON)) {
+		v.addf(join(path, "metaData.customJson"), "%v", err)
+	}
 	v.date(join(path, "backfillStartDate"), g.BackfillStartDate)
 	if len(g.Sources) == 0 {
 		v.addf(join(path, "sources"), "at least one source is required")
