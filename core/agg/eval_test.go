@@ -140,7 +140,7 @@ func TestEvaluatorsAgreeWithOracle(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						tiles := tilesPerTs(t, spec, events, batchEnd)
+						tiles := streamingTiles(t, spec, events, batchEnd)
 						for _, T := range queries {
 							if T < batchEnd || T >= batchEnd+agg.ServingBuffer {
 								continue
@@ -158,24 +158,18 @@ func TestEvaluatorsAgreeWithOracle(t *testing.T) {
 	}
 }
 
-// tilesPerTs makes one encoded-and-decoded tile per event time at or after
-// batchEnd: no window edge can cut such a tile.
-func tilesPerTs(t *testing.T, spec *agg.Spec, events []agg.Event, batchEnd int64) []agg.Tile {
+// streamingTiles makes encoded-and-decoded five-minute tiles with fine
+// sub-tiles of the events at or after batchEnd, so every window edge can be
+// resolved.
+func streamingTiles(t *testing.T, spec *agg.Spec, events []agg.Event, batchEnd int64) []agg.Tile {
+	first := sort.Search(len(events), func(i int) bool { return events[i].Ts >= batchEnd })
 	var tiles []agg.Tile
-	for i := 0; i < len(events); {
-		j := i
-		for j < len(events) && events[j].Ts == events[i].Ts {
-			j++
+	for _, tl := range spec.Tiles(events[first:], true) {
+		dec, err := spec.DecodeTile(spec.AppendTile(nil, &tl))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if events[i].Ts >= batchEnd {
-			tl := spec.NewTile(events[i:j])
-			dec, err := spec.DecodeTile(spec.AppendTile(nil, &tl))
-			if err != nil {
-				t.Fatal(err)
-			}
-			tiles = append(tiles, *dec)
-		}
-		i = j
+		tiles = append(tiles, *dec)
 	}
 	return tiles
 }
@@ -215,8 +209,14 @@ func TestFetchEdges(t *testing.T) {
 	}
 	// One tile over both streaming events serves queries whose window edges
 	// fall outside it, and reports the ones that cut it: the head at B+15,
-	// the tail at B+1h+15.
-	coarse := []agg.Tile{spec.NewTile(events[2:])}
+	// the tail at B+1h+15. With fine sub-tiles it resolves them.
+	withFine := spec.Tiles(events[2:], true)
+	for _, T := range []int64{B + 15, B + 3600000 + 15} {
+		if got, err := spec.Fetch(batch, withFine, T); err != nil || got[0] == nil {
+			t.Errorf("T=B+%d with fine tiles: %v, %v", T-B, got, err)
+		}
+	}
+	coarse := spec.Tiles(events[2:], false)
 	if got, err := spec.Fetch(batch, coarse, B+21); err != nil || got[0] != int64(14) {
 		t.Errorf("coarse tile inside the window: %v, %v", got, err)
 	}

@@ -51,14 +51,20 @@ type BandEntry struct {
 // Tile is an aggregate of streaming events of one key after a batch end.
 // Start and End bound its events tightly: Start is the smallest event time
 // and End the largest plus one, so a window edge between two of its events
-// is detected (ErrTileCut) rather than misread. Writers keep one tile per
-// event time where a window edge can fall, and coarser (5-minute) tiles
-// elsewhere.
+// is detected rather than misread. A tile may keep Fine sub-tiles (one per
+// event time) for the fetches whose window edge falls inside it; without
+// them such a fetch fails with ErrTileCut.
 type Tile struct {
 	Start, End int64
 	// IRs holds one IR per Base of the Spec.
 	IRs []IR
+	// Fine holds the same events as finer tiles sorted by Start, or nothing.
+	Fine []Tile
 }
+
+// TileMillis is the span of the streaming tiles Tiles builds: five minutes,
+// Chronon's smallest hop.
+const TileMillis = 5 * minuteMillis
 
 // bandRange returns, for a windowed column, the band [from, to): events
 // there may leave the window during the serving buffer; events in [to,
@@ -178,20 +184,64 @@ func (s *Spec) Fetch(b *BatchValue, tiles []Tile, t int64) ([]any, error) {
 			}
 			ir = agg.Merge(ir, b.Collapsed[c])
 		}
-		for i := range sorted {
-			tl := &sorted[i]
-			switch {
-			case tl.End <= tail || tl.Start >= t:
-				continue
-			case tl.Start >= tail && tl.End <= t:
-				ir = agg.Merge(ir, tl.IRs[col.Base])
-			default:
-				return nil, fmt.Errorf("%w: column %s, tile [%d, %d), window [%d, %d)", ErrTileCut, col.Name, tl.Start, tl.End, tail, t)
-			}
+		var err error
+		if ir, err = mergeTiles(agg, ir, sorted, col.Base, tail, t); err != nil {
+			return nil, fmt.Errorf("column %s: %w", col.Name, err)
 		}
 		out[c] = agg.Finalize(ir)
 	}
 	return out, nil
+}
+
+// mergeTiles merges into ir the base's IRs of the tiles (sorted by Start)
+// inside [tail, t), descending into a tile's fine sub-tiles where an edge
+// cuts it.
+func mergeTiles(agg Aggregator, ir IR, tiles []Tile, base int, tail, t int64) (IR, error) {
+	for i := range tiles {
+		tl := &tiles[i]
+		switch {
+		case tl.End <= tail || tl.Start >= t:
+			continue
+		case tl.Start >= tail && tl.End <= t:
+			ir = agg.Merge(ir, tl.IRs[base])
+		case len(tl.Fine) > 0:
+			var err error
+			if ir, err = mergeTiles(agg, ir, tl.Fine, base, tail, t); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("%w: tile [%d, %d), window [%d, %d)", ErrTileCut, tl.Start, tl.End, tail, t)
+		}
+	}
+	return ir, nil
+}
+
+// Tiles groups streaming events (sorted by Ts, in arrival order) into
+// TileMillis-aligned tiles; with fine, each tile keeps one fine sub-tile per
+// event time so that any window edge can be resolved.
+func (s *Spec) Tiles(events []Event, fine bool) []Tile {
+	var out []Tile
+	for i := 0; i < len(events); {
+		j := i
+		start := floorTo(events[i].Ts, TileMillis)
+		for j < len(events) && events[j].Ts < start+TileMillis {
+			j++
+		}
+		tl := s.NewTile(events[i:j])
+		if fine {
+			for a := i; a < j; {
+				b := a
+				for b < j && events[b].Ts == events[a].Ts {
+					b++
+				}
+				tl.Fine = append(tl.Fine, s.NewTile(events[a:b]))
+				a = b
+			}
+		}
+		out = append(out, tl)
+		i = j
+	}
+	return out
 }
 
 // Encoding. A batch value and a tile each start with a format version byte;
@@ -262,14 +312,22 @@ func (s *Spec) DecodeBatchValue(src []byte) (*BatchValue, error) {
 	return b, nil
 }
 
-// AppendTile appends tl's encoding to dst.
+// AppendTile appends tl's encoding (fine sub-tiles included) to dst.
 func (s *Spec) AppendTile(dst []byte, tl *Tile) []byte {
 	dst = append(dst, tileVersion)
+	return s.appendTileBody(dst, tl)
+}
+
+func (s *Spec) appendTileBody(dst []byte, tl *Tile) []byte {
 	dst = binary.AppendVarint(dst, tl.Start)
 	dst = binary.AppendVarint(dst, tl.End-tl.Start)
 	dst = binary.AppendUvarint(dst, uint64(len(s.Bases)))
 	for bi := range s.Bases {
 		dst = s.Bases[bi].Agg.AppendIR(dst, tl.IRs[bi])
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(tl.Fine)))
+	for i := range tl.Fine {
+		dst = s.appendTileBody(dst, &tl.Fine[i])
 	}
 	return dst
 }
@@ -280,15 +338,7 @@ func (s *Spec) DecodeTile(src []byte) (*Tile, error) {
 	if v := r.u8(); v != tileVersion {
 		return nil, fmt.Errorf("%w: tile format version %d (supported: %d)", ErrCorruptIR, v, tileVersion)
 	}
-	tl := &Tile{Start: r.zv()}
-	tl.End = tl.Start + r.zv()
-	if nb := r.uv(); r.err == nil && nb != uint64(len(s.Bases)) {
-		return nil, fmt.Errorf("%w: tile has %d aggregators, the definition %d", ErrCorruptIR, nb, len(s.Bases))
-	}
-	tl.IRs = make([]IR, len(s.Bases))
-	for bi := range s.Bases {
-		tl.IRs[bi] = r.ir(s.Bases[bi].Agg)
-	}
+	tl := s.readTile(&r, 0)
 	if r.err == nil && len(r.b) > 0 {
 		r.fail("%d trailing bytes", len(r.b))
 	}
@@ -296,6 +346,29 @@ func (s *Spec) DecodeTile(src []byte) (*Tile, error) {
 		return nil, r.err
 	}
 	return tl, nil
+}
+
+// maxTileDepth bounds fine-tile nesting when decoding untrusted bytes.
+const maxTileDepth = 4
+
+func (s *Spec) readTile(r *reader, depth int) *Tile {
+	tl := &Tile{Start: r.zv()}
+	tl.End = tl.Start + r.zv()
+	if nb := r.uv(); r.err == nil && nb != uint64(len(s.Bases)) {
+		r.fail("tile has %d aggregators, the definition %d", nb, len(s.Bases))
+	}
+	tl.IRs = make([]IR, len(s.Bases))
+	for bi := range s.Bases {
+		tl.IRs[bi] = r.ir(s.Bases[bi].Agg)
+	}
+	n := r.uv()
+	if r.err == nil && (n > uint64(len(r.b)) || (n > 0 && depth >= maxTileDepth)) {
+		r.fail("bad fine tile count %d", n)
+	}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		tl.Fine = append(tl.Fine, *s.readTile(r, depth+1))
+	}
+	return tl
 }
 
 // NewTile aggregates events (sorted by Ts, all after the batch end) into

@@ -19,30 +19,45 @@ import (
 func (s *Spec) Sweep(events []Event, queries []int64) [][]any {
 	out := make([][]any, len(queries))
 	vals := make([]any, len(queries)*len(s.Columns))
-	for q := range out {
+	s.SweepEach(events, queries, func(q int, row []any) {
 		out[q] = vals[q*len(s.Columns) : (q+1)*len(s.Columns)]
+		copy(out[q], row)
+	})
+	return out
+}
+
+// SweepEach is Sweep calling fn with each query's row of values instead of
+// collecting them, so a caller streaming rows into a table holds no more
+// than one row. fn must not retain row (it is reused).
+func (s *Spec) SweepEach(events []Event, queries []int64, fn func(q int, row []any)) {
+	type cursor struct {
+		state      windowState
+		head, tail int
 	}
+	cols := make([]cursor, len(s.Columns))
 	for c := range s.Columns {
-		col := &s.Columns[c]
-		base := &s.Bases[col.Base]
-		w := newWindowState(base.Agg, col.Window)
-		head, tail := 0, 0
-		for q, t := range queries {
-			for head < len(events) && events[head].Ts < t {
-				w.add(base.input(&events[head]))
-				head++
+		cols[c].state = newWindowState(s.Bases[s.Columns[c].Base].Agg, s.Columns[c].Window)
+	}
+	row := make([]any, len(s.Columns))
+	for q, t := range queries {
+		for c := range s.Columns {
+			col, cur := &s.Columns[c], &cols[c]
+			base := &s.Bases[col.Base]
+			for cur.head < len(events) && events[cur.head].Ts < t {
+				cur.state.add(base.input(&events[cur.head]))
+				cur.head++
 			}
 			if col.Window > 0 {
 				from := Tail(t, col.Window, s.Mode)
-				for tail < head && events[tail].Ts < from {
-					w.remove(base.input(&events[tail]))
-					tail++
+				for cur.tail < cur.head && events[cur.tail].Ts < from {
+					cur.state.remove(base.input(&events[cur.tail]))
+					cur.tail++
 				}
 			}
-			out[q][c] = w.value()
+			row[c] = cur.state.value()
 		}
+		fn(q, row)
 	}
-	return out
 }
 
 // windowState holds one column's aggregate of the events inside its window.
