@@ -34,7 +34,12 @@ fmt:
 
 ## bench: benchmarks that print ratios against a baseline measured in the same run
 bench: build
+	@echo "== import: chronon import vs DuckDB"
 	$(GO) run ./testing/bench/importbench --chronon $(BIN)
+	@echo "== aggregations: updates/s per op; sweep cost per event, 1e5 to 1e7 events"
+	$(GO) run ./testing/bench/aggbench
+	@echo "== expressions: Arrow batch evaluation vs hand-written loops"
+	$(GO) run ./testing/bench/exprbench
 
 ## quickstart: generate the quickstart data, import it, compile the definitions, list the tables
 quickstart: build
