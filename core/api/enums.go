@@ -71,12 +71,7 @@ var operationNames = [...]string{
 func (op Operation) Valid() bool { return op >= 0 && int(op) < len(operationNames) }
 
 // String returns the lowercase name, e.g. "last_k".
-func (op Operation) String() string {
-	if !op.Valid() {
-		return fmt.Sprintf("operation(%d)", int32(op))
-	}
-	return operationNames[op]
-}
+func (op Operation) String() string { return enumName(operationNames[:], int32(op), "operation") }
 
 // NeedsK reports whether the operation requires argMap "k".
 func (op Operation) NeedsK() bool {
@@ -110,12 +105,8 @@ func ParseOperation(name string) (Operation, error) {
 	case "bounded_unique_count_k":
 		return OpBoundedUniqueCount, nil
 	}
-	for i, s := range operationNames {
-		if s == n {
-			return Operation(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown operation %q (supported: %s)", name, strings.Join(operationNames[:], ", "))
+	i, err := lookupEnum(operationNames[:], n, "operation")
+	return Operation(i), err
 }
 
 // TimeUnit is the unit of a Window's length (Thrift enum TimeUnit).
@@ -159,26 +150,15 @@ const (
 	Snapshot Accuracy = 1
 )
 
+var accuracyNames = [...]string{"temporal", "snapshot"}
+
 // String returns "temporal" or "snapshot".
-func (a Accuracy) String() string {
-	switch a {
-	case Temporal:
-		return "temporal"
-	case Snapshot:
-		return "snapshot"
-	}
-	return fmt.Sprintf("accuracy(%d)", int32(a))
-}
+func (a Accuracy) String() string { return enumName(accuracyNames[:], int32(a), "accuracy") }
 
 // ParseAccuracy parses "temporal" or "snapshot", case-insensitively.
 func ParseAccuracy(s string) (Accuracy, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "temporal":
-		return Temporal, nil
-	case "snapshot":
-		return Snapshot, nil
-	}
-	return 0, fmt.Errorf("unknown accuracy %q (supported: temporal, snapshot)", s)
+	i, err := lookupEnum(accuracyNames[:], strings.ToLower(strings.TrimSpace(s)), "accuracy")
+	return Accuracy(i), err
 }
 
 // DataKind is the kind of a TDataType (Thrift enum DataKind).
@@ -208,12 +188,7 @@ var dataKindNames = [...]string{
 }
 
 // String returns the lowercase kind name, e.g. "long".
-func (k DataKind) String() string {
-	if k < 0 || int(k) >= len(dataKindNames) {
-		return fmt.Sprintf("kind(%d)", int32(k))
-	}
-	return dataKindNames[k]
-}
+func (k DataKind) String() string { return enumName(dataKindNames[:], int32(k), "kind") }
 
 // ParseDataKind parses a scalar kind name ("string", "long", "bool", ...).
 func ParseDataKind(s string) (DataKind, error) {
@@ -221,12 +196,26 @@ func ParseDataKind(s string) (DataKind, error) {
 	if n == "bool" {
 		return BooleanKind, nil
 	}
-	for i, name := range dataKindNames {
-		if name == n {
-			return DataKind(i), nil
+	i, err := lookupEnum(dataKindNames[:], n, "data type")
+	return DataKind(i), err
+}
+
+// enumName returns names[v], or "what(v)" for a value outside the enum.
+func enumName(names []string, v int32, what string) string {
+	if v < 0 || int(v) >= len(names) {
+		return fmt.Sprintf("%s(%d)", what, v)
+	}
+	return names[v]
+}
+
+// lookupEnum returns the index of name in names, or an error listing them.
+func lookupEnum(names []string, name, what string) (int32, error) {
+	for i, s := range names {
+		if s == name {
+			return int32(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown data type %q (supported: %s)", s, strings.Join(dataKindNames[:], ", "))
+	return 0, fmt.Errorf("unknown %s %q (supported: %s)", what, name, strings.Join(names, ", "))
 }
 
 // OrderedMap is a string-to-string map that keeps its insertion order, used
