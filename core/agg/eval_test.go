@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -254,4 +255,34 @@ func FuzzDecodeBatchValue(f *testing.F) {
 		}
 		_, _ = spec.DecodeTile(data)
 	})
+}
+
+func TestNewSpecErrors(t *testing.T) {
+	fields := []arrow.Field{{Name: "x", Type: i64}, {Name: "n", Type: i64}}
+	for _, tc := range []struct {
+		a    *api.Aggregation
+		want string
+	}{
+		{&api.Aggregation{InputColumn: "y", Operation: api.OpSum}, `input column "y" is not a source column`},
+		{&api.Aggregation{InputColumn: "x", Operation: api.OpSum, Buckets: []string{"z"}}, `bucket column "z" is not a source column`},
+		{&api.Aggregation{InputColumn: "x", Operation: api.OpSum, Buckets: []string{"n"}}, `bucket column "n" must be a string`},
+		{&api.Aggregation{InputColumn: "x", Operation: api.OpLastK}, "x_last"},
+	} {
+		_, err := agg.NewSpec([]*api.Aggregation{tc.a}, fields, agg.ExactTails)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("NewSpec(%+v) error = %v, want %q", tc.a, err, tc.want)
+		}
+	}
+	// Parts that differ only by window share one base aggregator.
+	spec, err := agg.NewSpec([]*api.Aggregation{
+		{InputColumn: "x", Operation: api.OpSum, Windows: []api.Window{api.Days(1), api.Days(7)}},
+		{InputColumn: "x", Operation: api.OpSum, Windows: []api.Window{api.Hours(1)}},
+		{InputColumn: "x", Operation: api.OpCount},
+	}, fields, agg.ExactTails)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spec.Bases) != 2 || len(spec.Columns) != 4 || spec.Columns[2].Base != 0 || spec.Columns[3].Base != 1 {
+		t.Errorf("bases %d columns %+v", len(spec.Bases), spec.Columns)
+	}
 }

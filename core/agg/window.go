@@ -149,6 +149,9 @@ func NewSpec(aggs []*api.Aggregation, columns []arrow.Field, mode TailMode) (*Sp
 				if bucket, ok = index[p.Bucket]; !ok {
 					return nil, fmt.Errorf("aggregations[%d]: bucket column %q is not a source column", ai, p.Bucket)
 				}
+				if id := columns[bucket].Type.ID(); id != arrow.STRING && id != arrow.LARGE_STRING {
+					return nil, fmt.Errorf("aggregations[%d]: bucket column %q must be a string, not %s", ai, p.Bucket, columns[bucket].Type)
+				}
 			}
 			win := int64(0)
 			if p.Window != nil {
