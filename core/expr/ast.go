@@ -248,27 +248,28 @@ func (n *Binary) String() string {
 }
 
 // String renders the call.
-func (n *Call) String() string {
-	var b strings.Builder
-	b.WriteString(n.Name)
-	b.WriteByte('(')
-	for i, a := range n.Args {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(a.String())
+func (n *Call) String() string { return n.Name + "(" + join(n.Args, ", ", Node.String) + ")" }
+
+// join renders each of xs with str and joins them with sep.
+func join[T any](xs []T, sep string, str func(T) string) string {
+	ss := make([]string, len(xs))
+	for i, x := range xs {
+		ss[i] = str(x)
 	}
-	b.WriteByte(')')
-	return b.String()
+	return strings.Join(ss, sep)
+}
+
+// notWord is " NOT" when not is set, else "".
+func notWord(not bool) string {
+	if not {
+		return " NOT"
+	}
+	return ""
 }
 
 // String renders the lambda.
 func (n *Lambda) String() string {
-	ps := make([]string, len(n.Params))
-	for i, p := range n.Params {
-		ps[i] = quoteIdent(p)
-	}
-	return "(" + strings.Join(ps, ", ") + ") -> " + n.Body.String()
+	return "(" + join(n.Params, ", ", quoteIdent) + ") -> " + n.Body.String()
 }
 
 // String renders the CASE expression.
@@ -299,29 +300,12 @@ func (n *Cast) String() string {
 
 // String renders the IN predicate.
 func (n *In) String() string {
-	var b strings.Builder
-	b.WriteString("(" + n.X.String())
-	if n.Not {
-		b.WriteString(" NOT")
-	}
-	b.WriteString(" IN (")
-	for i, a := range n.List {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(a.String())
-	}
-	b.WriteString("))")
-	return b.String()
+	return "(" + n.X.String() + notWord(n.Not) + " IN (" + join(n.List, ", ", Node.String) + "))"
 }
 
 // String renders the BETWEEN predicate.
 func (n *Between) String() string {
-	not := ""
-	if n.Not {
-		not = " NOT"
-	}
-	return "(" + n.X.String() + not + " BETWEEN " + n.Lo.String() + " AND " + n.Hi.String() + ")"
+	return "(" + n.X.String() + notWord(n.Not) + " BETWEEN " + n.Lo.String() + " AND " + n.Hi.String() + ")"
 }
 
 // String renders the LIKE or RLIKE predicate.
@@ -330,10 +314,7 @@ func (n *Like) String() string {
 	if n.Regex {
 		op = " RLIKE "
 	}
-	if n.Not {
-		op = " NOT" + op
-	}
-	s := "(" + n.X.String() + op + n.Pattern.String()
+	s := "(" + n.X.String() + notWord(n.Not) + op + n.Pattern.String()
 	if n.Escape != 0 {
 		s += " ESCAPE " + quoteSQL(string(n.Escape))
 	}
@@ -341,12 +322,7 @@ func (n *Like) String() string {
 }
 
 // String renders the IS NULL predicate.
-func (n *IsNull) String() string {
-	if n.Not {
-		return "(" + n.X.String() + " IS NOT NULL)"
-	}
-	return "(" + n.X.String() + " IS NULL)"
-}
+func (n *IsNull) String() string { return "(" + n.X.String() + " IS" + notWord(n.Not) + " NULL)" }
 
 // String renders the field access.
 func (n *Field) String() string { return "(" + n.X.String() + ")." + quoteIdent(n.Name) }

@@ -561,6 +561,20 @@ func toStringFn(t arrow.DataType) func(any) string {
 	return nil
 }
 
+// shortestDigits is the shortest decimal form of f (finite, not zero) that
+// reads back at bitSize: its sign, its significant digits d₁d₂… and the
+// exponent of d₁, so that |f| = d₁.d₂… × 10^exp.
+func shortestDigits(f float64, bitSize int) (neg bool, digits string, exp int) {
+	e := strconv.FormatFloat(f, 'e', -1, bitSize) // -d.ddde±XX
+	neg = e[0] == '-'
+	if neg {
+		e = e[1:]
+	}
+	mant, expStr, _ := strings.Cut(e, "e")
+	exp, _ = strconv.Atoi(expStr)
+	return neg, strings.Replace(mant, ".", "", 1), exp
+}
+
 // javaDouble formats f like Java's Double.toString (bitSize 64) or
 // Float.toString (32): the shortest digits that read back, in plain notation
 // for 1e-3 <= |f| < 1e7 and as d.dddE±n otherwise.
@@ -578,14 +592,7 @@ func javaDouble(f float64, bitSize int) string {
 		}
 		return "0.0"
 	}
-	e := strconv.FormatFloat(f, 'e', -1, bitSize) // -d.ddde±XX
-	neg := e[0] == '-'
-	if neg {
-		e = e[1:]
-	}
-	mant, expStr, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expStr)
-	digits := strings.Replace(mant, ".", "", 1)
+	neg, digits, exp := shortestDigits(f, bitSize)
 	var b strings.Builder
 	if neg {
 		b.WriteByte('-')

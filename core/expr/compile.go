@@ -326,14 +326,24 @@ func (c *compiler) fold(n cnode, args ...cnode) cnode {
 
 // castTo converts n to type t (which must be a valid cast).
 func (c *compiler) castTo(n cnode, t arrow.DataType) cnode {
-	if sameType(n.dtype(), t) {
-		return n
-	}
-	fn, ok := castFn(n.dtype(), t)
+	x, ok := c.convert(n, t)
 	if !ok {
 		panic(fmt.Sprintf("expr: invalid implicit cast %s to %s", typeName(n.dtype()), typeName(t)))
 	}
-	return c.fold(&castNode{from: n.dtype(), to: t, x: n, fn: fn}, n)
+	return x
+}
+
+// convert converts n to type t, or returns false when there is no such
+// cast.
+func (c *compiler) convert(n cnode, t arrow.DataType) (cnode, bool) {
+	if sameType(n.dtype(), t) {
+		return n, true
+	}
+	fn, ok := castFn(n.dtype(), t)
+	if !ok {
+		return nil, false
+	}
+	return c.fold(&castNode{from: n.dtype(), to: t, x: n, fn: fn}, n), true
 }
 
 // implicit reports whether Spark casts from to to implicitly for a function
@@ -364,13 +374,12 @@ func implicit(from, to arrow.DataType) bool {
 
 // coerce casts a function argument to the wanted type, or reports an error.
 func (c *compiler) coerce(n cnode, want arrow.DataType, fname string, argNo int, pos int) (cnode, error) {
-	if !implicit(n.dtype(), want) {
-		return nil, c.errf(pos, "argument %d of %s must be %s, not %s", argNo, fname, typeName(want), typeName(n.dtype()))
+	if implicit(n.dtype(), want) {
+		if x, ok := c.convert(n, want); ok {
+			return x, nil
+		}
 	}
-	if _, ok := castFn(n.dtype(), want); !ok {
-		return nil, c.errf(pos, "argument %d of %s must be %s, not %s", argNo, fname, typeName(want), typeName(n.dtype()))
-	}
-	return c.castTo(n, want), nil
+	return nil, c.errf(pos, "argument %d of %s must be %s, not %s", argNo, fname, typeName(want), typeName(n.dtype()))
 }
 
 func (c *compiler) compile(n Node) (cnode, error) {
@@ -412,24 +421,16 @@ func (c *compiler) compile(n Node) (cnode, error) {
 		if err != nil {
 			return nil, c.errf(n.P, "%v", err)
 		}
-		if sameType(x.dtype(), t) {
-			return x, nil
+		if y, ok := c.convert(x, t); ok {
+			return y, nil
 		}
-		fn, ok := castFn(x.dtype(), t)
-		if !ok {
-			return nil, c.errf(n.P, "cannot cast %s to %s", typeName(x.dtype()), typeName(t))
-		}
-		return c.fold(&castNode{from: x.dtype(), to: t, x: x, fn: fn}, x), nil
+		return nil, c.errf(n.P, "cannot cast %s to %s", typeName(x.dtype()), typeName(t))
 	case *In:
 		return c.in(n)
 	case *Between:
-		var e Node = &Binary{P: n.P, Op: "AND",
+		return c.compile(negate(n.P, &Binary{P: n.P, Op: "AND",
 			L: &Binary{P: n.P, Op: ">=", L: n.X, R: n.Lo},
-			R: &Binary{P: n.P, Op: "<=", L: n.X, R: n.Hi}}
-		if n.Not {
-			e = &Unary{P: n.P, Op: "NOT", X: e}
-		}
-		return c.compile(e)
+			R: &Binary{P: n.P, Op: "<=", L: n.X, R: n.Hi}}, n.Not))
 	case *Like:
 		return c.like(n)
 	case *IsNull:
@@ -444,6 +445,19 @@ func (c *compiler) compile(n Node) (cnode, error) {
 		return c.index(n)
 	}
 	return nil, c.errf(n.Pos(), "unsupported expression %T", n)
+}
+
+// compilePair compiles two nodes, a first.
+func (c *compiler) compilePair(a, b Node) (cnode, cnode, error) {
+	x, err := c.compile(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := c.compile(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return x, y, nil
 }
 
 // literal compiles a literal; neg negates a number literal's text.
@@ -588,11 +602,7 @@ func (c *compiler) binary(n *Binary) (cnode, error) {
 	if n.Op == "||" {
 		return c.callBuiltin(&Call{P: n.P, Name: "concat", Args: []Node{n.L, n.R}})
 	}
-	l, err := c.compile(n.L)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.compile(n.R)
+	l, r, err := c.compilePair(n.L, n.R)
 	if err != nil {
 		return nil, err
 	}

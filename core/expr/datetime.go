@@ -54,6 +54,14 @@ func digitsAt(s string, i, max int) (int, int) {
 	return v, n
 }
 
+// digitsAfter reads the one or two digits after the separator at s[i] and
+// returns their value and the index after them; ok is false when there are
+// none.
+func digitsAfter(s string, i int) (v, next int, ok bool) {
+	v, k := digitsAt(s, i+1, 2)
+	return v, i + 1 + k, k > 0
+}
+
 // parseDateParts reads the date prefix of a date or timestamp string:
 // [+-]yyyy[-[m]m[-[d]d]]. It returns the parts and the bytes consumed.
 func parseDateParts(s string) (y, m, d, n int, ok bool) {
@@ -73,19 +81,13 @@ func parseDateParts(s string) (y, m, d, n int, ok bool) {
 	}
 	m, d = 1, 1
 	if i < len(s) && s[i] == '-' {
-		v, k := digitsAt(s, i+1, 2)
-		if k == 0 {
+		if m, i, ok = digitsAfter(s, i); !ok {
 			return 0, 0, 0, 0, false
 		}
-		m = v
-		i += 1 + k
 		if i < len(s) && s[i] == '-' {
-			v, k := digitsAt(s, i+1, 2)
-			if k == 0 {
+			if d, i, ok = digitsAfter(s, i); !ok {
 				return 0, 0, 0, 0, false
 			}
-			d = v
-			i += 1 + k
 		}
 	}
 	if m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
@@ -129,19 +131,13 @@ func parseTimestamp(s string) (int64, bool) {
 			h = v
 			i += k
 			if i < len(s) && s[i] == ':' {
-				v, k := digitsAt(s, i+1, 2)
-				if k == 0 {
+				if mi, i, ok = digitsAfter(s, i); !ok {
 					return 0, false
 				}
-				mi = v
-				i += 1 + k
 				if i < len(s) && s[i] == ':' {
-					v, k := digitsAt(s, i+1, 2)
-					if k == 0 {
+					if sec, i, ok = digitsAfter(s, i); !ok {
 						return 0, false
 					}
-					sec = v
-					i += 1 + k
 					if i < len(s) && s[i] == '.' {
 						j := i + 1
 						digits := 0
@@ -260,30 +256,14 @@ func compilePattern(p string) (*dtPattern, error) {
 		c := p[i]
 		switch {
 		case c == '\'':
-			j := i + 1
-			var b strings.Builder
-			closed := false
-			for j < len(p) {
-				if p[j] == '\'' {
-					if j+1 < len(p) && p[j+1] == '\'' {
-						b.WriteByte('\'')
-						j += 2
-						continue
-					}
-					closed = true
-					j++
-					break
-				}
-				b.WriteByte(p[j])
-				j++
-			}
-			if !closed {
+			lit, j, ok := readQuoted(p, i, '\'')
+			if !ok {
 				return nil, fmt.Errorf("unterminated quote in datetime pattern %q", p)
 			}
 			if j == i+2 {
-				b.WriteByte('\'') // '' outside text is a quote
+				lit = "'" // '' outside text is a quote
 			}
-			toks = append(toks, patTok{lit: b.String()})
+			toks = append(toks, patTok{lit: lit})
 			i = j
 		case isLetter(c):
 			if strings.IndexByte(patLetters, c) < 0 {
@@ -319,7 +299,34 @@ func pad(v, width int) string {
 }
 
 var monthShort = []string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+var monthLong = []string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
 var dayShort = []string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
+
+// dayNames is each weekday's full name and then its short name, Sunday
+// first: the order parse tries them in.
+var dayNames = func() []string {
+	var out []string
+	for wd := time.Sunday; wd <= time.Saturday; wd++ {
+		out = append(out, wd.String(), dayShort[wd])
+	}
+	return out
+}()
+
+// hasPrefixFold reports whether s begins with prefix, ignoring case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// nameAt returns the index of the first of names that s[i:] begins with,
+// ignoring case, or -1.
+func nameAt(s string, i int, names []string) int {
+	for k, name := range names {
+		if hasPrefixFold(s[i:], name) {
+			return k
+		}
+	}
+	return -1
+}
 
 // format renders t (UTC) with the pattern.
 func (p *dtPattern) format(t time.Time) string {
@@ -437,7 +444,7 @@ func (p *dtPattern) parse(s string) (int64, bool) {
 	i := 0
 	for ti, tk := range p.toks {
 		if tk.letter == 0 {
-			if len(s)-i < len(tk.lit) || !strings.EqualFold(s[i:i+len(tk.lit)], tk.lit) {
+			if !hasPrefixFold(s[i:], tk.lit) {
 				return 0, false
 			}
 			i += len(tk.lit)
@@ -519,20 +526,14 @@ func (p *dtPattern) parse(s string) (int64, bool) {
 		case 'M', 'L':
 			names := monthShort
 			if n == 4 {
-				names = []string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+				names = monthLong
 			}
-			found := false
-			for mi, name := range names {
-				if len(s)-i >= len(name) && strings.EqualFold(s[i:i+len(name)], name) {
-					month = mi + 1
-					i += len(name)
-					found = true
-					break
-				}
-			}
-			if !found {
+			k := nameAt(s, i, names)
+			if k < 0 {
 				return 0, false
 			}
+			month = k + 1
+			i += len(names[k])
 		case 'a':
 			if len(s)-i < 2 {
 				return 0, false
@@ -547,22 +548,11 @@ func (p *dtPattern) parse(s string) (int64, bool) {
 			hasAmPm = true
 			i += 2
 		case 'E', 'e':
-			found := false
-			for wd := time.Sunday; wd <= time.Saturday; wd++ {
-				for _, name := range []string{wd.String(), dayShort[wd]} {
-					if len(s)-i >= len(name) && strings.EqualFold(s[i:i+len(name)], name) {
-						i += len(name)
-						found = true
-						break
-					}
-				}
-				if found {
-					break
-				}
-			}
-			if !found {
+			k := nameAt(s, i, dayNames)
+			if k < 0 {
 				return 0, false
 			}
+			i += len(dayNames[k])
 		case 'G':
 			if len(s)-i < 2 {
 				return 0, false

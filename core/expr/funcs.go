@@ -118,15 +118,37 @@ func itoa(i int) string {
 // argument gives null.
 func sig(ret arrow.DataType, params []arrow.DataType, fn func(a []any) any) func(*compiler, *Call, []cnode) (cnode, error) {
 	return func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		for i := range args {
-			p := params[min(i, len(params)-1)]
-			var err error
-			if args[i], err = c.coerce(args[i], p, n.Name, i+1, argPos(n, i)); err != nil {
-				return nil, err
-			}
+		if err := c.coerceArgs(n, args, params...); err != nil {
+			return nil, err
 		}
-		return c.fold(&fnNode{t: ret, args: args, fn: fn, strict: true}, args...), nil
+		return strictFn(c, ret, args, fn), nil
 	}
+}
+
+// coerceArg casts argument i of n to want (see coerce).
+func (c *compiler) coerceArg(n *Call, args []cnode, i int, want arrow.DataType) (cnode, error) {
+	return c.coerce(args[i], want, n.Name, i+1, argPos(n, i))
+}
+
+// coerceArgs casts args in place to params, the last of which repeats for
+// extra arguments.
+func (c *compiler) coerceArgs(n *Call, args []cnode, params ...arrow.DataType) error {
+	for i := range args {
+		var err error
+		if args[i], err = c.coerceArg(n, args, i, params[min(i, len(params)-1)]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// defaultArg supplies the constant v of type t for a missing optional last
+// argument i.
+func defaultArg(args []cnode, i int, t arrow.DataType, v any) []cnode {
+	if len(args) == i {
+		return append(args, &litNode{t: t, v: v})
+	}
+	return args
 }
 
 // argPos is the source position of argument i of call n.
@@ -233,7 +255,7 @@ func registerCore(m map[string]*builtin) {
 		return c.fold(&isNullNode{x: args[0], not: true}, args[0]), nil
 	}}
 	m["isnan"] = &builtin{min: 1, max: 1, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		a, err := c.coerce(args[0], tF64, n.Name, 1, argPos(n, 0))
+		a, err := c.coerceArg(n, args, 0, tF64)
 		if err != nil {
 			return nil, err
 		}

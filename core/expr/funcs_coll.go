@@ -41,7 +41,7 @@ func registerCollection(m map[string]*builtin) {
 				return nil
 			}), nil
 		case arrow.MAP:
-			key, err := c.coerce(args[1], tStr, n.Name, 2, argPos(n, 1))
+			key, err := c.coerceArg(n, args, 1, tStr)
 			if err != nil {
 				return nil, err
 			}
@@ -51,58 +51,52 @@ func registerCollection(m map[string]*builtin) {
 		}
 		return nil, c.errf(argPos(n, 0), "element_at needs an array or a map, not %s", typeName(args[0].dtype()))
 	}}
-	m["array_contains"] = &builtin{min: 2, max: 2, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		arr, v, t, err := c.arrayAndElem(n, args)
-		if err != nil {
-			return nil, err
+	// functions of an array and a value of its element type; ret gives the
+	// result type from the element type
+	search := func(ret func(elem arrow.DataType) arrow.DataType, f func(l []any, x any, cmpf func(a, b any) int) any) *builtin {
+		return &builtin{min: 2, max: 2, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
+			arr, v, t, err := c.arrayAndElem(n, args)
+			if err != nil {
+				return nil, err
+			}
+			cmpf := comparator(t)
+			return strictFn(c, ret(t), []cnode{arr, v}, func(a []any) any { return f(a[0].([]any), a[1], cmpf) }), nil
+		}}
+	}
+	always := func(t arrow.DataType) func(arrow.DataType) arrow.DataType {
+		return func(arrow.DataType) arrow.DataType { return t }
+	}
+	m["array_contains"] = search(always(tBool), func(l []any, x any, cmpf func(a, b any) int) any {
+		sawNull := false
+		for _, e := range l {
+			if e == nil {
+				sawNull = true
+			} else if cmpf(e, x) == 0 {
+				return true
+			}
 		}
-		cmpf := comparator(t)
-		return strictFn(c, tBool, []cnode{arr, v}, func(a []any) any {
-			sawNull := false
-			for _, e := range a[0].([]any) {
-				if e == nil {
-					sawNull = true
-				} else if cmpf(e, a[1]) == 0 {
-					return true
-				}
-			}
-			if sawNull {
-				return nil
-			}
-			return false
-		}), nil
-	}}
-	m["array_position"] = &builtin{min: 2, max: 2, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		arr, v, t, err := c.arrayAndElem(n, args)
-		if err != nil {
-			return nil, err
+		if sawNull {
+			return nil
 		}
-		cmpf := comparator(t)
-		return strictFn(c, tI64, []cnode{arr, v}, func(a []any) any {
-			for i, e := range a[0].([]any) {
-				if e != nil && cmpf(e, a[1]) == 0 {
-					return int64(i + 1)
-				}
+		return false
+	})
+	m["array_position"] = search(always(tI64), func(l []any, x any, cmpf func(a, b any) int) any {
+		for i, e := range l {
+			if e != nil && cmpf(e, x) == 0 {
+				return int64(i + 1)
 			}
-			return int64(0)
-		}), nil
-	}}
-	m["array_remove"] = &builtin{min: 2, max: 2, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		arr, v, t, err := c.arrayAndElem(n, args)
-		if err != nil {
-			return nil, err
 		}
-		cmpf := comparator(t)
-		return strictFn(c, listOf(t), []cnode{arr, v}, func(a []any) any {
-			out := []any{}
-			for _, e := range a[0].([]any) {
-				if e == nil || cmpf(e, a[1]) != 0 {
-					out = append(out, e)
-				}
+		return int64(0)
+	})
+	m["array_remove"] = search(listOf, func(l []any, x any, cmpf func(a, b any) int) any {
+		out := []any{}
+		for _, e := range l {
+			if e == nil || cmpf(e, x) != 0 {
+				out = append(out, e)
 			}
-			return out
-		}), nil
-	}}
+		}
+		return out
+	})
 	mapPart := func(keys bool) *builtin {
 		return &builtin{min: 1, max: 1, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
 			t := args[0].dtype()
@@ -142,7 +136,7 @@ func registerCollection(m map[string]*builtin) {
 		}
 		var keys, vals []cnode
 		for i := 0; i < len(args); i += 2 {
-			k, err := c.coerce(args[i], tStr, n.Name, i+1, argPos(n, i))
+			k, err := c.coerceArg(n, args, i, tStr)
 			if err != nil {
 				return nil, err
 			}
@@ -273,7 +267,7 @@ func registerCollection(m map[string]*builtin) {
 		args[0] = c.castTo(args[0], tStrArr)
 		for i := 1; i < len(args); i++ {
 			var err error
-			if args[i], err = c.coerce(args[i], tStr, n.Name, i+1, argPos(n, i)); err != nil {
+			if args[i], err = c.coerceArg(n, args, i, tStr); err != nil {
 				return nil, err
 			}
 		}
@@ -298,7 +292,7 @@ func registerCollection(m map[string]*builtin) {
 		}
 		for i := 1; i < 3; i++ {
 			var err error
-			if args[i], err = c.coerce(args[i], tI32, n.Name, i+1, argPos(n, i)); err != nil {
+			if args[i], err = c.coerceArg(n, args, i, tI32); err != nil {
 				return nil, err
 			}
 		}
@@ -335,7 +329,7 @@ func registerCollection(m map[string]*builtin) {
 		}), nil
 	}}
 	m["array_repeat"] = &builtin{min: 2, max: 2, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		cnt, err := c.coerce(args[1], tI32, n.Name, 2, argPos(n, 1))
+		cnt, err := c.coerceArg(n, args, 1, tI32)
 		if err != nil {
 			return nil, err
 		}
@@ -506,11 +500,7 @@ func (c *compiler) field(n *Field) (cnode, error) {
 }
 
 func (c *compiler) index(n *Index) (cnode, error) {
-	x, err := c.compile(n.X)
-	if err != nil {
-		return nil, err
-	}
-	idx, err := c.compile(n.Index)
+	x, idx, err := c.compilePair(n.X, n.Index)
 	if err != nil {
 		return nil, err
 	}

@@ -43,38 +43,38 @@ func (c *compiler) lambda(n *Call, i, minParams int, types ...arrow.DataType) (c
 	return body, slots, nil
 }
 
-// listArg compiles argument i as an array (null becomes array<null>).
-func (c *compiler) listArg(n *Call, i int) (cnode, arrow.DataType, error) {
-	x, err := c.compile(n.Args[i])
-	if err != nil {
-		return nil, nil, err
-	}
-	t := x.dtype()
-	if isNull(t) {
-		t = listOf(tNull)
-		x = nullLit(t)
-	}
-	if t.ID() != arrow.LIST {
-		return nil, nil, c.errf(argPos(n, i), "argument %d of %s must be an array, not %s", i+1, n.Name, typeName(t))
-	}
-	return x, listElem(t), nil
+// collKind is the kind of the collection arguments of a higher-order
+// function: arrays or maps.
+type collKind struct {
+	id   arrow.Type
+	what string         // "an array" or "a map", for errors
+	null arrow.DataType // the type a null argument takes
+	key  arrow.DataType // the lambda parameter before the elements (the map key), or nil
+	elem func(arrow.DataType) arrow.DataType
 }
 
-// mapArg compiles argument i as a map.
-func (c *compiler) mapArg(n *Call, i int) (cnode, arrow.DataType, error) {
+var (
+	arrayColl = collKind{id: arrow.LIST, what: "an array", null: listOf(tNull), elem: listElem}
+	mapColl   = collKind{id: arrow.MAP, what: "a map", null: mapOf(tNull), key: tStr, elem: mapItem}
+)
+
+// collArg compiles argument i as a collection of kind k (null becomes an
+// array or map of null). It returns the node and the element type (the
+// value type of a map).
+func (c *compiler) collArg(n *Call, i int, k collKind) (cnode, arrow.DataType, error) {
 	x, err := c.compile(n.Args[i])
 	if err != nil {
 		return nil, nil, err
 	}
 	t := x.dtype()
 	if isNull(t) {
-		t = mapOf(tNull)
+		t = k.null
 		x = nullLit(t)
 	}
-	if t.ID() != arrow.MAP {
-		return nil, nil, c.errf(argPos(n, i), "argument %d of %s must be a map, not %s", i+1, n.Name, typeName(t))
+	if t.ID() != k.id {
+		return nil, nil, c.errf(argPos(n, i), "argument %d of %s must be %s, not %s", i+1, n.Name, k.what, typeName(t))
 	}
-	return x, mapItem(t), nil
+	return x, k.elem(t), nil
 }
 
 func (c *compiler) boolBody(n *Call, body cnode) (cnode, error) {
@@ -90,22 +90,86 @@ func setVars(rc *rowCtx, slots []int, vals ...any) {
 	}
 }
 
-func registerHOF(m map[string]*builtin) {
-	m["transform"] = &builtin{min: 2, max: 2, hof: func(c *compiler, n *Call) (cnode, error) {
+// hofSpec describes a higher-order function whose arguments are colls
+// collections of one kind and then a lambda. The lambda's parameters are
+// the kind's key (for maps), the collections' elements and, with index,
+// the element's int32 index, which it may leave out.
+type hofSpec struct {
+	kind  collKind
+	colls int
+	index bool
+	pred  bool // the lambda must return a boolean
+}
+
+// hofEval computes a higher-order function from the values of its
+// collections (y is nil when there is one); it never sees a null one.
+type hofEval func(rc *rowCtx, x, y any) any
+
+// builtin makes the function s describes. mk receives the element types of
+// the collections (the value types of maps) and the compiled lambda, and
+// returns the result type and the row function.
+func (s hofSpec) builtin(mk func(c *compiler, n *Call, elems []arrow.DataType, body cnode, slots []int) (arrow.DataType, hofEval, error)) *builtin {
+	return &builtin{min: s.colls + 1, max: s.colls + 1, hof: func(c *compiler, n *Call) (cnode, error) {
 		start := len(c.refLog)
-		arr, et, err := c.listArg(n, 0)
+		colls := make([]cnode, 2) // the second stays nil for one collection
+		elems := make([]arrow.DataType, s.colls)
+		var params []arrow.DataType
+		if s.kind.key != nil {
+			params = append(params, s.kind.key)
+		}
+		for i := range elems {
+			var err error
+			if colls[i], elems[i], err = c.collArg(n, i, s.kind); err != nil {
+				return nil, err
+			}
+			params = append(params, elems[i])
+		}
+		minParams := len(params)
+		if s.index {
+			params = append(params, tI32)
+		}
+		body, slots, err := c.lambda(n, s.colls, minParams, params...)
 		if err != nil {
 			return nil, err
 		}
-		body, slots, err := c.lambda(n, 1, 1, et, tI32)
+		if s.pred {
+			if body, err = c.boolBody(n, body); err != nil {
+				return nil, err
+			}
+		}
+		t, eval, err := mk(c, n, elems, body, slots)
 		if err != nil {
 			return nil, err
 		}
-		return &rowNode{t: listOf(body.dtype()), refs: c.refsSince(start), eval: func(rc *rowCtx) any {
-			v := arr.row(rc)
-			if v == nil {
+		return collRow(t, c.refsSince(start), colls[0], colls[1], eval), nil
+	}}
+}
+
+// collRow is a row node of type t over the collections x and y (y may be
+// nil): null when one of them is null, else eval of their values. Both are
+// evaluated before either is tested.
+func collRow(t arrow.DataType, refs []int, x, y cnode, eval hofEval) cnode {
+	return &rowNode{t: t, refs: refs, eval: func(rc *rowCtx) any {
+		v := x.row(rc)
+		var w any
+		if y != nil {
+			if w = y.row(rc); w == nil {
 				return nil
 			}
+		}
+		if v == nil {
+			return nil
+		}
+		return eval(rc, v, w)
+	}}
+}
+
+func registerHOF(m map[string]*builtin) {
+	arrays := func(index, pred bool) hofSpec {
+		return hofSpec{kind: arrayColl, colls: 1, index: index, pred: pred}
+	}
+	m["transform"] = arrays(true, false).builtin(func(_ *compiler, _ *Call, _ []arrow.DataType, body cnode, slots []int) (arrow.DataType, hofEval, error) {
+		return listOf(body.dtype()), func(rc *rowCtx, v, _ any) any {
 			l := v.([]any)
 			out := make([]any, len(l))
 			for i, e := range l {
@@ -113,26 +177,10 @@ func registerHOF(m map[string]*builtin) {
 				out[i] = body.row(rc)
 			}
 			return out
-		}}, nil
-	}}
-	m["filter"] = &builtin{min: 2, max: 2, hof: func(c *compiler, n *Call) (cnode, error) {
-		start := len(c.refLog)
-		arr, et, err := c.listArg(n, 0)
-		if err != nil {
-			return nil, err
-		}
-		body, slots, err := c.lambda(n, 1, 1, et, tI32)
-		if err != nil {
-			return nil, err
-		}
-		if body, err = c.boolBody(n, body); err != nil {
-			return nil, err
-		}
-		return &rowNode{t: listOf(et), refs: c.refsSince(start), eval: func(rc *rowCtx) any {
-			v := arr.row(rc)
-			if v == nil {
-				return nil
-			}
+		}, nil
+	})
+	m["filter"] = arrays(true, true).builtin(func(_ *compiler, _ *Call, elems []arrow.DataType, body cnode, slots []int) (arrow.DataType, hofEval, error) {
+		return listOf(elems[0]), func(rc *rowCtx, v, _ any) any {
 			out := []any{}
 			for i, e := range v.([]any) {
 				setVars(rc, slots, e, int32(i))
@@ -141,27 +189,11 @@ func registerHOF(m map[string]*builtin) {
 				}
 			}
 			return out
-		}}, nil
-	}}
+		}, nil
+	})
 	quantifier := func(exists bool) *builtin {
-		return &builtin{min: 2, max: 2, hof: func(c *compiler, n *Call) (cnode, error) {
-			start := len(c.refLog)
-			arr, et, err := c.listArg(n, 0)
-			if err != nil {
-				return nil, err
-			}
-			body, slots, err := c.lambda(n, 1, 1, et)
-			if err != nil {
-				return nil, err
-			}
-			if body, err = c.boolBody(n, body); err != nil {
-				return nil, err
-			}
-			return &rowNode{t: tBool, refs: c.refsSince(start), eval: func(rc *rowCtx) any {
-				v := arr.row(rc)
-				if v == nil {
-					return nil
-				}
+		return arrays(false, true).builtin(func(_ *compiler, _ *Call, _ []arrow.DataType, body cnode, slots []int) (arrow.DataType, hofEval, error) {
+			return tBool, func(rc *rowCtx, v, _ any) any {
 				sawNull := false
 				for _, e := range v.([]any) {
 					setVars(rc, slots, e)
@@ -176,13 +208,13 @@ func registerHOF(m map[string]*builtin) {
 					return nil
 				}
 				return !exists
-			}}, nil
-		}}
+			}, nil
+		})
 	}
 	m["exists"], m["forall"] = quantifier(true), quantifier(false)
 	m["aggregate"] = &builtin{min: 3, max: 4, hof: func(c *compiler, n *Call) (cnode, error) {
 		start := len(c.refLog)
-		arr, et, err := c.listArg(n, 0)
+		arr, et, err := c.collArg(n, 0, arrayColl)
 		if err != nil {
 			return nil, err
 		}
@@ -222,11 +254,7 @@ func registerHOF(m map[string]*builtin) {
 			}
 			rt = finish.dtype()
 		}
-		return &rowNode{t: rt, refs: c.refsSince(start), eval: func(rc *rowCtx) any {
-			v := arr.row(rc)
-			if v == nil {
-				return nil
-			}
+		return collRow(rt, c.refsSince(start), arr, nil, func(rc *rowCtx, v, _ any) any {
 			acc := zero.row(rc)
 			for _, e := range v.([]any) {
 				setVars(rc, slots, acc, e)
@@ -237,28 +265,11 @@ func registerHOF(m map[string]*builtin) {
 				return finish.row(rc)
 			}
 			return acc
-		}}, nil
+		}), nil
 	}}
 	m["reduce"] = m["aggregate"]
-	m["zip_with"] = &builtin{min: 3, max: 3, hof: func(c *compiler, n *Call) (cnode, error) {
-		start := len(c.refLog)
-		a1, t1, err := c.listArg(n, 0)
-		if err != nil {
-			return nil, err
-		}
-		a2, t2, err := c.listArg(n, 1)
-		if err != nil {
-			return nil, err
-		}
-		body, slots, err := c.lambda(n, 2, 2, t1, t2)
-		if err != nil {
-			return nil, err
-		}
-		return &rowNode{t: listOf(body.dtype()), refs: c.refsSince(start), eval: func(rc *rowCtx) any {
-			v1, v2 := a1.row(rc), a2.row(rc)
-			if v1 == nil || v2 == nil {
-				return nil
-			}
+	m["zip_with"] = hofSpec{kind: arrayColl, colls: 2}.builtin(func(_ *compiler, _ *Call, _ []arrow.DataType, body cnode, slots []int) (arrow.DataType, hofEval, error) {
+		return listOf(body.dtype()), func(rc *rowCtx, v1, v2 any) any {
 			l1, l2 := v1.([]any), v2.([]any)
 			out := make([]any, max(len(l1), len(l2)))
 			for i := range out {
@@ -273,26 +284,10 @@ func registerHOF(m map[string]*builtin) {
 				out[i] = body.row(rc)
 			}
 			return out
-		}}, nil
-	}}
-	m["map_filter"] = &builtin{min: 2, max: 2, hof: func(c *compiler, n *Call) (cnode, error) {
-		start := len(c.refLog)
-		mp, vt, err := c.mapArg(n, 0)
-		if err != nil {
-			return nil, err
-		}
-		body, slots, err := c.lambda(n, 1, 2, tStr, vt)
-		if err != nil {
-			return nil, err
-		}
-		if body, err = c.boolBody(n, body); err != nil {
-			return nil, err
-		}
-		return &rowNode{t: mapOf(vt), refs: c.refsSince(start), eval: func(rc *rowCtx) any {
-			v := mp.row(rc)
-			if v == nil {
-				return nil
-			}
+		}, nil
+	})
+	m["map_filter"] = hofSpec{kind: mapColl, colls: 1, pred: true}.builtin(func(_ *compiler, _ *Call, elems []arrow.DataType, body cnode, slots []int) (arrow.DataType, hofEval, error) {
+		return mapOf(elems[0]), func(rc *rowCtx, v, _ any) any {
 			mm := v.(map[string]any)
 			out := make(map[string]any, len(mm))
 			for _, k := range sortedKeys(mm) {
@@ -302,27 +297,10 @@ func registerHOF(m map[string]*builtin) {
 				}
 			}
 			return out
-		}}, nil
-	}}
-	m["map_zip_with"] = &builtin{min: 3, max: 3, hof: func(c *compiler, n *Call) (cnode, error) {
-		start := len(c.refLog)
-		m1, vt1, err := c.mapArg(n, 0)
-		if err != nil {
-			return nil, err
-		}
-		m2, vt2, err := c.mapArg(n, 1)
-		if err != nil {
-			return nil, err
-		}
-		body, slots, err := c.lambda(n, 2, 3, tStr, vt1, vt2)
-		if err != nil {
-			return nil, err
-		}
-		return &rowNode{t: mapOf(body.dtype()), refs: c.refsSince(start), eval: func(rc *rowCtx) any {
-			v1, v2 := m1.row(rc), m2.row(rc)
-			if v1 == nil || v2 == nil {
-				return nil
-			}
+		}, nil
+	})
+	m["map_zip_with"] = hofSpec{kind: mapColl, colls: 2}.builtin(func(_ *compiler, _ *Call, _ []arrow.DataType, body cnode, slots []int) (arrow.DataType, hofEval, error) {
+		return mapOf(body.dtype()), func(rc *rowCtx, v1, v2 any) any {
 			x, y := v1.(map[string]any), v2.(map[string]any)
 			keys := sortedKeys(x)
 			for k := range y {
@@ -336,32 +314,19 @@ func registerHOF(m map[string]*builtin) {
 				out[k] = body.row(rc)
 			}
 			return out
-		}}, nil
-	}}
+		}, nil
+	})
 	transformMap := func(keys bool) *builtin {
-		return &builtin{min: 2, max: 2, hof: func(c *compiler, n *Call) (cnode, error) {
-			start := len(c.refLog)
-			mp, vt, err := c.mapArg(n, 0)
-			if err != nil {
-				return nil, err
-			}
-			body, slots, err := c.lambda(n, 1, 2, tStr, vt)
-			if err != nil {
-				return nil, err
-			}
+		return hofSpec{kind: mapColl, colls: 1}.builtin(func(c *compiler, n *Call, elems []arrow.DataType, body cnode, slots []int) (arrow.DataType, hofEval, error) {
 			rt := mapOf(body.dtype())
 			if keys {
 				if !implicit(body.dtype(), tStr) {
-					return nil, c.errf(n.P, "the lambda of %s must return a string key, not %s", n.Name, typeName(body.dtype()))
+					return nil, nil, c.errf(n.P, "the lambda of %s must return a string key, not %s", n.Name, typeName(body.dtype()))
 				}
 				body = c.castTo(body, tStr)
-				rt = mapOf(vt)
+				rt = mapOf(elems[0])
 			}
-			return &rowNode{t: rt, refs: c.refsSince(start), eval: func(rc *rowCtx) any {
-				v := mp.row(rc)
-				if v == nil {
-					return nil
-				}
+			return rt, func(rc *rowCtx, v, _ any) any {
 				mm := v.(map[string]any)
 				out := make(map[string]any, len(mm))
 				for _, k := range sortedKeys(mm) {
@@ -378,8 +343,8 @@ func registerHOF(m map[string]*builtin) {
 					out[nk] = mm[k]
 				}
 				return out
-			}}, nil
-		}}
+			}, nil
+		})
 	}
 	m["transform_values"], m["transform_keys"] = transformMap(false), transformMap(true)
 }

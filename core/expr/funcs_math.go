@@ -19,27 +19,28 @@ func registerMath(m map[string]*builtin) {
 		return &builtin{min: 2, max: 2, build: sig(tF64, []arrow.DataType{tF64}, func(a []any) any { return f(a[0].(float64), a[1].(float64)) })}
 	}
 	plain := func(f func(float64) float64) *builtin { return d1(func(x float64) any { return f(x) }) }
-	positive := func(f func(float64) float64) *builtin {
+	// above is f of x > lo, and null at or below lo (outside a logarithm's domain)
+	above := func(lo float64, f func(float64) float64) *builtin {
 		return d1(func(x float64) any {
-			if x <= 0 {
+			if x <= lo {
 				return nil
 			}
 			return f(x)
 		})
 	}
-	m["sqrt"] = plain(math.Sqrt)
-	m["cbrt"] = plain(math.Cbrt)
-	m["exp"] = plain(math.Exp)
-	m["expm1"] = plain(math.Expm1)
-	m["ln"] = positive(math.Log)
-	m["log10"] = positive(math.Log10)
-	m["log2"] = positive(math.Log2)
-	m["log1p"] = d1(func(x float64) any {
-		if x <= -1 {
-			return nil
-		}
-		return math.Log1p(x)
-	})
+	for name, f := range map[string]func(float64) float64{
+		"sqrt": math.Sqrt, "cbrt": math.Cbrt, "exp": math.Exp, "expm1": math.Expm1,
+		"sin": math.Sin, "cos": math.Cos, "tan": math.Tan, "asin": math.Asin, "acos": math.Acos, "atan": math.Atan,
+		"sinh": math.Sinh, "cosh": math.Cosh, "tanh": math.Tanh,
+		"degrees": func(x float64) float64 { return x * (180 / math.Pi) },
+		"radians": func(x float64) float64 { return x / 180 * math.Pi },
+	} {
+		m[name] = plain(f)
+	}
+	for name, f := range map[string]func(float64) float64{"ln": math.Log, "log10": math.Log10, "log2": math.Log2} {
+		m[name] = above(0, f)
+	}
+	m["log1p"] = above(-1, math.Log1p)
 	m["log"] = &builtin{min: 1, max: 2, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
 		if len(args) == 1 {
 			return m["ln"].build(c, n, args)
@@ -52,18 +53,7 @@ func registerMath(m map[string]*builtin) {
 			return math.Log(x) / math.Log(b)
 		})(c, n, args)
 	}}
-	m["sin"] = plain(math.Sin)
-	m["cos"] = plain(math.Cos)
-	m["tan"] = plain(math.Tan)
-	m["asin"] = plain(math.Asin)
-	m["acos"] = plain(math.Acos)
-	m["atan"] = plain(math.Atan)
-	m["sinh"] = plain(math.Sinh)
-	m["cosh"] = plain(math.Cosh)
-	m["tanh"] = plain(math.Tanh)
 	m["atan2"] = d2(func(y, x float64) any { return math.Atan2(y, x) })
-	m["degrees"] = plain(func(x float64) float64 { return x * (180 / math.Pi) })
-	m["radians"] = plain(func(x float64) float64 { return x / 180 * math.Pi })
 	sign := plain(func(x float64) float64 {
 		switch {
 		case x > 0:
@@ -77,27 +67,21 @@ func registerMath(m map[string]*builtin) {
 	pow := d2(func(x, y float64) any { return javaPow(x, y) })
 	m["pow"], m["power"] = pow, pow
 	m["hypot"] = d2(func(x, y float64) any { return math.Hypot(x, y) })
-	m["pi"] = &builtin{min: 0, max: 0, build: func(*compiler, *Call, []cnode) (cnode, error) { return &litNode{t: tF64, v: math.Pi}, nil }}
-	m["e"] = &builtin{min: 0, max: 0, build: func(*compiler, *Call, []cnode) (cnode, error) { return &litNode{t: tF64, v: math.E}, nil }}
+	constant := func(v float64) *builtin {
+		return &builtin{min: 0, max: 0, build: func(*compiler, *Call, []cnode) (cnode, error) { return &litNode{t: tF64, v: v}, nil }}
+	}
+	m["pi"], m["e"] = constant(math.Pi), constant(math.E)
 
 	m["abs"] = &builtin{min: 1, max: 1, build: numericUnary(func(v any) any {
 		switch x := v.(type) {
 		case int8:
-			if x < 0 {
-				return -x
-			}
+			return absInt(x)
 		case int16:
-			if x < 0 {
-				return -x
-			}
+			return absInt(x)
 		case int32:
-			if x < 0 {
-				return -x
-			}
+			return absInt(x)
 		case int64:
-			if x < 0 {
-				return -x
-			}
+			return absInt(x)
 		case float32:
 			return float32(math.Abs(float64(x)))
 		case float64:
@@ -111,20 +95,17 @@ func registerMath(m map[string]*builtin) {
 	m["positive"] = &builtin{min: 1, max: 1, build: numericUnary(func(v any) any { return v })}
 	floorCeil := func(f func(float64) float64) *builtin {
 		return &builtin{min: 1, max: 1, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-			t := args[0].dtype()
-			if isNull(t) {
+			x, t, err := c.numberArg(n, args[0])
+			if err != nil {
+				return nil, err
+			}
+			if x == nil {
 				return nullLit(tI64), nil
 			}
-			if t.ID() == arrow.STRING {
-				t = tF64
-			}
-			if !isNumeric(t) {
-				return nil, c.errf(argPos(n, 0), "argument 1 of %s must be a number, not %s", n.Name, typeName(t))
-			}
 			if isIntegral(t) {
-				return c.castTo(args[0], tI64), nil
+				return c.castTo(x, tI64), nil
 			}
-			a := c.castTo(args[0], tF64)
+			a := c.castTo(x, tF64)
 			return strictFn(c, tI64, []cnode{a}, func(v []any) any { return f2i64(f(v[0].(float64))) }), nil
 		}}
 	}
@@ -194,18 +175,40 @@ func registerMath(m map[string]*builtin) {
 // keeps the argument's type.
 func numericUnary(f func(any) any) func(*compiler, *Call, []cnode) (cnode, error) {
 	return func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		t := args[0].dtype()
-		if isNull(t) {
+		x, t, err := c.numberArg(n, args[0])
+		if err != nil {
+			return nil, err
+		}
+		if x == nil {
 			return nullLit(tF64), nil
 		}
-		if t.ID() == arrow.STRING {
-			args[0], t = c.castTo(args[0], tF64), tF64
-		}
-		if !isNumeric(t) {
-			return nil, c.errf(argPos(n, 0), "argument 1 of %s must be a number, not %s", n.Name, typeName(t))
-		}
-		return strictFn(c, t, args, func(v []any) any { return f(v[0]) }), nil
+		return strictFn(c, t, []cnode{x}, func(v []any) any { return f(v[0]) }), nil
 	}
+}
+
+// numberArg checks that x, the first argument of n, is a number; a string
+// is cast to double. It returns the argument and its type, and a nil node
+// when x is null.
+func (c *compiler) numberArg(n *Call, x cnode) (cnode, arrow.DataType, error) {
+	t := x.dtype()
+	if isNull(t) {
+		return nil, t, nil
+	}
+	if t.ID() == arrow.STRING {
+		x, t = c.castTo(x, tF64), tF64
+	}
+	if !isNumeric(t) {
+		return nil, nil, c.errf(argPos(n, 0), "argument 1 of %s must be a number, not %s", n.Name, typeName(t))
+	}
+	return x, t, nil
+}
+
+// absInt is |x|, wrapping for the most negative value like Java.
+func absInt[T int8 | int16 | int32 | int64](x T) T {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // javaPow is math.Pow with Java's answers where they differ: NaN exponent
@@ -233,16 +236,12 @@ func roundBuilder(halfEven bool) func(*compiler, *Call, []cnode) (cnode, error) 
 			}
 			scale = v
 		}
-		t := args[0].dtype()
-		if isNull(t) {
+		x, t, err := c.numberArg(n, args[0])
+		if err != nil {
+			return nil, err
+		}
+		if x == nil {
 			return nullLit(tF64), nil
-		}
-		x := args[0]
-		if t.ID() == arrow.STRING {
-			x, t = c.castTo(x, tF64), tF64
-		}
-		if !isNumeric(t) {
-			return nil, c.errf(argPos(n, 0), "argument 1 of %s must be a number, not %s", n.Name, typeName(t))
 		}
 		d := int(scale)
 		return strictFn(c, t, []cnode{x}, func(v []any) any {
@@ -263,14 +262,7 @@ func roundDecimal(f float64, d int, halfEven bool) float64 {
 	if math.IsNaN(f) || math.IsInf(f, 0) || f == 0 {
 		return f
 	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	neg := e[0] == '-'
-	if neg {
-		e = e[1:]
-	}
-	mant, expStr, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expStr)
-	digits := strings.Replace(mant, ".", "", 1)
+	neg, digits, exp := shortestDigits(f, 64)
 	// value = 0.digits × 10^(exp+1); keep k digits
 	k := exp + 1 + d
 	if k >= len(digits) {

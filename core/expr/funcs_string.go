@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"regexp"
 	"strconv"
@@ -97,12 +98,9 @@ func registerString(m map[string]*builtin) {
 	})}
 	pad := func(left bool) *builtin {
 		return &builtin{min: 2, max: 3, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-			if len(args) == 2 {
-				args = append(args, &litNode{t: tStr, v: " "})
-			}
 			return sig(tStr, []arrow.DataType{tStr, tI32, tStr}, func(a []any) any {
 				return padString(a[0].(string), int(a[1].(int32)), a[2].(string), left)
-			})(c, n, args)
+			})(c, n, defaultArg(args, 2, tStr, " "))
 		}}
 	}
 	m["lpad"], m["rpad"] = pad(true), pad(false)
@@ -130,29 +128,23 @@ func registerString(m map[string]*builtin) {
 		return int32(runeIndex(a[0].(string), a[1].(string), 0) + 1)
 	})}
 	m["locate"] = &builtin{min: 2, max: 3, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		if len(args) == 2 {
-			args = append(args, &litNode{t: tI32, v: int32(1)})
-		}
 		return sig(tI32, []arrow.DataType{tStr, tStr, tI32}, func(a []any) any {
 			pos := int(a[2].(int32))
 			if pos < 1 {
 				return int32(0)
 			}
 			return int32(runeIndex(a[1].(string), a[0].(string), pos-1) + 1)
-		})(c, n, args)
+		})(c, n, defaultArg(args, 2, tI32, int32(1)))
 	}}
 	m["position"] = m["locate"]
 	m["replace"] = &builtin{min: 2, max: 3, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		if len(args) == 2 {
-			args = append(args, &litNode{t: tStr, v: ""})
-		}
 		return sig(tStr, []arrow.DataType{tStr}, func(a []any) any {
 			s, old := a[0].(string), a[1].(string)
 			if old == "" {
 				return s
 			}
 			return strings.ReplaceAll(s, old, a[2].(string))
-		})(c, n, args)
+		})(c, n, defaultArg(args, 2, tStr, ""))
 	}}
 	m["startswith"] = &builtin{min: 2, max: 2, build: sig(tBool, []arrow.DataType{tStr}, func(a []any) any { return strings.HasPrefix(a[0].(string), a[1].(string)) })}
 	m["endswith"] = &builtin{min: 2, max: 2, build: sig(tBool, []arrow.DataType{tStr}, func(a []any) any { return strings.HasSuffix(a[0].(string), a[1].(string)) })}
@@ -189,60 +181,23 @@ func registerString(m map[string]*builtin) {
 			return getJSONObject(a[0].(string), a[1].(string))
 		})(c, n, args)
 	}}
-	hashFn := func(f func([]byte) string) *builtin {
-		return &builtin{min: 1, max: 1, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-			a, err := c.coerce(args[0], tBin, n.Name, 1, argPos(n, 0))
-			if err != nil {
-				return nil, err
-			}
-			return strictFn(c, tStr, []cnode{a}, func(v []any) any { return f(v[0].([]byte)) }), nil
-		}}
+	// functions of binary data (a string argument is cast to binary)
+	bin := func(ret arrow.DataType, f func([]byte) any) *builtin {
+		return &builtin{min: 1, max: 1, build: sig(ret, []arrow.DataType{tBin}, func(a []any) any { return f(a[0].([]byte)) })}
 	}
-	m["md5"] = hashFn(func(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) })
-	m["sha1"] = hashFn(func(b []byte) string { s := sha1.Sum(b); return hex.EncodeToString(s[:]) })
+	m["md5"] = bin(tStr, func(b []byte) any { return hexDigest(md5.New(), b) })
+	m["sha1"] = bin(tStr, func(b []byte) any { return hexDigest(sha1.New(), b) })
 	m["sha"] = m["sha1"]
-	m["sha2"] = &builtin{min: 2, max: 2, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		a, err := c.coerce(args[0], tBin, n.Name, 1, argPos(n, 0))
-		if err != nil {
-			return nil, err
-		}
-		bits, err := c.coerce(args[1], tI32, n.Name, 2, argPos(n, 1))
-		if err != nil {
-			return nil, err
-		}
-		return strictFn(c, tStr, []cnode{a, bits}, func(v []any) any {
-			b := v[0].([]byte)
-			switch v[1].(int32) {
-			case 0, 256:
-				s := sha256.Sum256(b)
-				return hex.EncodeToString(s[:])
-			case 224:
-				s := sha256.Sum224(b)
-				return hex.EncodeToString(s[:])
-			case 384:
-				s := sha512.Sum384(b)
-				return hex.EncodeToString(s[:])
-			case 512:
-				s := sha512.Sum512(b)
-				return hex.EncodeToString(s[:])
-			}
+	sha2 := map[int32]func() hash.Hash{0: sha256.New, 224: sha256.New224, 256: sha256.New, 384: sha512.New384, 512: sha512.New}
+	m["sha2"] = &builtin{min: 2, max: 2, build: sig(tStr, []arrow.DataType{tBin, tI32}, func(v []any) any {
+		h, ok := sha2[v[1].(int32)]
+		if !ok {
 			return nil
-		}), nil
-	}}
-	m["crc32"] = &builtin{min: 1, max: 1, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		a, err := c.coerce(args[0], tBin, n.Name, 1, argPos(n, 0))
-		if err != nil {
-			return nil, err
 		}
-		return strictFn(c, tI64, []cnode{a}, func(v []any) any { return int64(crc32.ChecksumIEEE(v[0].([]byte))) }), nil
-	}}
-	m["base64"] = &builtin{min: 1, max: 1, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		a, err := c.coerce(args[0], tBin, n.Name, 1, argPos(n, 0))
-		if err != nil {
-			return nil, err
-		}
-		return strictFn(c, tStr, []cnode{a}, func(v []any) any { return base64.StdEncoding.EncodeToString(v[0].([]byte)) }), nil
-	}}
+		return hexDigest(h(), v[0].([]byte))
+	})}
+	m["crc32"] = bin(tI64, func(b []byte) any { return int64(crc32.ChecksumIEEE(b)) })
+	m["base64"] = bin(tStr, func(b []byte) any { return base64.StdEncoding.EncodeToString(b) })
 	m["unbase64"] = &builtin{min: 1, max: 1, build: sig(tBin, []arrow.DataType{tStr}, func(a []any) any {
 		b, err := base64.StdEncoding.DecodeString(a[0].(string))
 		if err != nil {
@@ -259,6 +214,12 @@ func registerString(m map[string]*builtin) {
 }
 
 const math32Max = 1<<31 - 1
+
+// hexDigest is the hash h of b in hex.
+func hexDigest(h hash.Hash, b []byte) string {
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))
+}
 
 // substringSQL is Spark's UTF8String.substringSQL: 1-based pos, 0 means 1,
 // negative counts from the end; characters are code points.
@@ -400,7 +361,7 @@ func buildConcatWS(c *compiler, n *Call, args []cnode) (cnode, error) {
 			continue
 		}
 		var err error
-		if args[i], err = c.coerce(args[i], tStr, n.Name, i+1, argPos(n, i)); err != nil {
+		if args[i], err = c.coerceArg(n, args, i, tStr); err != nil {
 			return nil, err
 		}
 	}
@@ -436,21 +397,40 @@ func buildConcatWS(c *compiler, n *Call, args []cnode) (cnode, error) {
 
 // ---- regular expressions ----
 
-// regexArg compiles a constant pattern argument at compile time, or returns
-// nil when the pattern is not constant.
-func (c *compiler) regexArg(n cnode, pos int) (*regexp.Regexp, bool, error) {
-	v, ok := litValue(n)
+// regexPat is a regular expression argument: compiled once when constant
+// (re is nil for a null constant), otherwise per row.
+type regexPat struct {
+	re       *regexp.Regexp
+	constant bool
+}
+
+// get returns the expression for a row whose pattern argument is pat; nil
+// (a null result) when a run-time pattern is invalid.
+func (r regexPat) get(pat string) *regexp.Regexp {
+	if r.constant {
+		return r.re
+	}
+	return runtimeRegex(pat)
+}
+
+// regexArgs casts the arguments of a regular-expression function to params
+// and compiles its pattern (argument 2) at compile time when constant.
+func (c *compiler) regexArgs(n *Call, args []cnode, params ...arrow.DataType) (regexPat, error) {
+	if err := c.coerceArgs(n, args, params...); err != nil {
+		return regexPat{}, err
+	}
+	v, ok := litValue(args[1])
 	if !ok {
-		return nil, false, nil
+		return regexPat{}, nil
 	}
 	if v == nil {
-		return nil, true, nil
+		return regexPat{constant: true}, nil
 	}
 	re, err := regexp.Compile(v.(string))
 	if err != nil {
-		return nil, true, c.errf(pos, "invalid regular expression: %v", err)
+		return regexPat{}, c.errf(argPos(n, 1), "invalid regular expression: %v", err)
 	}
-	return re, true, nil
+	return regexPat{re: re, constant: true}, nil
 }
 
 // runtimeRegex compiles a non-constant pattern argument at run time; nil
@@ -464,25 +444,16 @@ func runtimeRegex(p string) *regexp.Regexp {
 }
 
 func buildSplit(c *compiler, n *Call, args []cnode) (cnode, error) {
-	if len(args) == 2 {
-		args = append(args, &litNode{t: tI32, v: int32(-1)})
-	}
-	for i, t := range []arrow.DataType{tStr, tStr, tI32} {
-		var err error
-		if args[i], err = c.coerce(args[i], t, n.Name, i+1, argPos(n, i)); err != nil {
-			return nil, err
-		}
-	}
-	re, constant, err := c.regexArg(args[1], argPos(n, 1))
+	args = defaultArg(args, 2, tI32, int32(-1))
+	re, err := c.regexArgs(n, args, tStr, tStr, tI32)
 	if err != nil {
 		return nil, err
 	}
 	return strictFn(c, tStrArr, args, func(a []any) any {
-		r, pat := re, a[1].(string)
-		if !constant {
-			if r = runtimeRegex(pat); r == nil {
-				return nil
-			}
+		pat := a[1].(string)
+		r := re.get(pat)
+		if r == nil {
+			return nil
 		}
 		return splitSpark(a[0].(string), pat, r, int(a[2].(int32)))
 	}), nil
@@ -529,22 +500,14 @@ func splitSpark(s, pat string, re *regexp.Regexp, limit int) []any {
 
 func buildRegexpExtract(all bool) func(*compiler, *Call, []cnode) (cnode, error) {
 	return func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		if len(args) == 2 {
-			args = append(args, &litNode{t: tI32, v: int32(1)})
-		}
-		for i, t := range []arrow.DataType{tStr, tStr, tI32} {
-			var err error
-			if args[i], err = c.coerce(args[i], t, n.Name, i+1, argPos(n, i)); err != nil {
-				return nil, err
-			}
-		}
-		re, constant, err := c.regexArg(args[1], argPos(n, 1))
+		args = defaultArg(args, 2, tI32, int32(1))
+		re, err := c.regexArgs(n, args, tStr, tStr, tI32)
 		if err != nil {
 			return nil, err
 		}
-		if idx, ok := litValue(args[2]); ok && idx != nil && re != nil {
-			if g := int(idx.(int32)); g < 0 || g > re.NumSubexp() {
-				return nil, c.errf(argPos(n, 2), "regex group count is %d, but the specified group index is %d", re.NumSubexp(), g)
+		if idx, ok := litValue(args[2]); ok && idx != nil && re.re != nil {
+			if g := int(idx.(int32)); g < 0 || g > re.re.NumSubexp() {
+				return nil, c.errf(argPos(n, 2), "regex group count is %d, but the specified group index is %d", re.re.NumSubexp(), g)
 			}
 		}
 		rt := arrow.DataType(tStr)
@@ -552,11 +515,9 @@ func buildRegexpExtract(all bool) func(*compiler, *Call, []cnode) (cnode, error)
 			rt = tStrArr
 		}
 		return strictFn(c, rt, args, func(a []any) any {
-			r := re
-			if !constant {
-				if r = runtimeRegex(a[1].(string)); r == nil {
-					return nil
-				}
+			r := re.get(a[1].(string))
+			if r == nil {
+				return nil
 			}
 			s, g := a[0].(string), int(a[2].(int32))
 			if g < 0 || g > r.NumSubexp() {
@@ -637,30 +598,20 @@ func javaReplacement(rep string, groups int) (string, bool) {
 }
 
 func buildRegexpReplace(c *compiler, n *Call, args []cnode) (cnode, error) {
-	if len(args) == 3 {
-		args = append(args, &litNode{t: tI32, v: int32(1)})
-	}
-	for i, t := range []arrow.DataType{tStr, tStr, tStr, tI32} {
-		var err error
-		if args[i], err = c.coerce(args[i], t, n.Name, i+1, argPos(n, i)); err != nil {
-			return nil, err
-		}
-	}
-	re, constant, err := c.regexArg(args[1], argPos(n, 1))
+	args = defaultArg(args, 3, tI32, int32(1))
+	re, err := c.regexArgs(n, args, tStr, tStr, tStr, tI32)
 	if err != nil {
 		return nil, err
 	}
-	if rep, ok := litValue(args[2]); ok && rep != nil && re != nil {
-		if _, ok := javaReplacement(rep.(string), re.NumSubexp()); !ok {
+	if rep, ok := litValue(args[2]); ok && rep != nil && re.re != nil {
+		if _, ok := javaReplacement(rep.(string), re.re.NumSubexp()); !ok {
 			return nil, c.errf(argPos(n, 2), "invalid replacement string %q", rep)
 		}
 	}
 	return strictFn(c, tStr, args, func(a []any) any {
-		r := re
-		if !constant {
-			if r = runtimeRegex(a[1].(string)); r == nil {
-				return nil
-			}
+		r := re.get(a[1].(string))
+		if r == nil {
+			return nil
 		}
 		tmpl, ok := javaReplacement(a[2].(string), r.NumSubexp())
 		if !ok {
@@ -679,11 +630,7 @@ func buildRegexpReplace(c *compiler, n *Call, args []cnode) (cnode, error) {
 // ---- LIKE / RLIKE ----
 
 func (c *compiler) like(n *Like) (cnode, error) {
-	x, err := c.compile(n.X)
-	if err != nil {
-		return nil, err
-	}
-	p, err := c.compile(n.Pattern)
+	x, p, err := c.compilePair(n.X, n.Pattern)
 	if err != nil {
 		return nil, err
 	}
@@ -711,19 +658,23 @@ func (c *compiler) likeNodes(pos int, x, p cnode, regex bool, esc rune, ppos int
 	if esc == 0 {
 		esc = '\\'
 	}
+	matcher := func(pat string) (func(string) bool, error) {
+		if !regex {
+			return likeMatcher(pat, esc)
+		}
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			return nil, fmt.Errorf("invalid regular expression: %v", err)
+		}
+		return re.MatchString, nil
+	}
 	var match func(string) bool
 	constant := false
 	if v, ok := litValue(p); ok {
 		constant = true
 		if v != nil {
 			var err error
-			if regex {
-				re, err2 := regexp.Compile(v.(string))
-				if err2 != nil {
-					return nil, c.errf(ppos, "invalid regular expression: %v", err2)
-				}
-				match = re.MatchString
-			} else if match, err = likeMatcher(v.(string), esc); err != nil {
+			if match, err = matcher(v.(string)); err != nil {
 				return nil, c.errf(ppos, "%v", err)
 			}
 		}
@@ -732,13 +683,7 @@ func (c *compiler) likeNodes(pos int, x, p cnode, regex bool, esc rune, ppos int
 		f := match
 		if !constant {
 			var err error
-			if regex {
-				re := runtimeRegex(a[1].(string))
-				if re == nil {
-					return nil
-				}
-				f = re.MatchString
-			} else if f, err = likeMatcher(a[1].(string), esc); err != nil {
+			if f, err = matcher(a[1].(string)); err != nil {
 				return nil
 			}
 		}

@@ -11,110 +11,46 @@ import (
 const defaultTSPattern = "yyyy-MM-dd HH:mm:ss"
 
 func registerTime(m map[string]*builtin) {
-	m["from_unixtime"] = &builtin{min: 1, max: 2, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		sec, err := c.coerce(args[0], tI64, n.Name, 1, argPos(n, 0))
-		if err != nil {
-			return nil, err
+	m["from_unixtime"] = &builtin{min: 1, max: 2, build: withPattern(tI64, defaultTSPattern, tStr, func(p *dtPattern, x any) any {
+		s := x.(int64)
+		if s > 1<<43 || s < -(1<<43) {
+			return nil
 		}
-		pat, err := c.patternArg(n, args, 1, defaultTSPattern)
-		if err != nil {
-			return nil, err
-		}
-		return strictFn(c, tStr, append([]cnode{sec}, pat.args...), func(a []any) any {
-			p := pat.get(a)
-			if p == nil {
-				return nil
-			}
-			s := a[0].(int64)
-			if s > 1<<43 || s < -(1<<43) {
-				return nil
-			}
-			return p.format(time.Unix(s, 0).UTC())
-		}), nil
-	}}
+		return p.format(time.Unix(s, 0).UTC())
+	})}
+	unixSeconds := func(a []any) any { return floorDiv(a[0].(time.Time).UnixMicro(), 1000000) }
+	parseUnix := withPattern(tStr, defaultTSPattern, tI64, parsed(func(us int64) any { return floorDiv(us, 1000000) }))
 	unixTS := func(c *compiler, n *Call, args []cnode) (cnode, error) {
 		x := args[0]
 		switch x.dtype().ID() {
 		case arrow.TIMESTAMP:
-			return strictFn(c, tI64, []cnode{x}, func(a []any) any { return floorDiv(a[0].(time.Time).UnixMicro(), 1000000) }), nil
+			return strictFn(c, tI64, []cnode{x}, unixSeconds), nil
 		case arrow.DATE32:
 			return strictFn(c, tI64, []cnode{x}, func(a []any) any { return int64(a[0].(Date)) * 86400 }), nil
 		}
-		x, err := c.coerce(x, tStr, n.Name, 1, argPos(n, 0))
-		if err != nil {
-			return nil, err
-		}
-		pat, err := c.patternArg(n, args, 1, defaultTSPattern)
-		if err != nil {
-			return nil, err
-		}
-		return strictFn(c, tI64, append([]cnode{x}, pat.args...), func(a []any) any {
-			p := pat.get(a)
-			if p == nil {
-				return nil
-			}
-			us, ok := p.parse(a[0].(string))
-			if !ok {
-				return nil
-			}
-			return floorDiv(us, 1000000)
-		}), nil
+		return parseUnix(c, n, args)
 	}
 	m["unix_timestamp"] = &builtin{min: 1, max: 2, build: unixTS}
 	m["to_unix_timestamp"] = m["unix_timestamp"]
+	toDate := withPattern(tStr, "", tDate, parsed(func(us int64) any { return dateOfMicros(us) }))
 	m["to_date"] = &builtin{min: 1, max: 2, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
 		if len(args) == 1 {
-			return c.coerce(args[0], tDate, n.Name, 1, argPos(n, 0))
+			return c.coerceArg(n, args, 0, tDate)
 		}
-		x, err := c.coerce(args[0], tStr, n.Name, 1, argPos(n, 0))
-		if err != nil {
-			return nil, err
-		}
-		pat, err := c.patternArg(n, args, 1, "")
-		if err != nil {
-			return nil, err
-		}
-		return strictFn(c, tDate, append([]cnode{x}, pat.args...), func(a []any) any {
-			p := pat.get(a)
-			if p == nil {
-				return nil
-			}
-			us, ok := p.parse(a[0].(string))
-			if !ok {
-				return nil
-			}
-			return dateOfMicros(us)
-		}), nil
+		return toDate(c, n, args)
 	}}
+	toTS := withPattern(tStr, "", tTS, parsed(func(us int64) any { return tsOfMicros(us) }))
 	m["to_timestamp"] = &builtin{min: 1, max: 2, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
 		if len(args) == 1 {
 			if isNumeric(args[0].dtype()) {
 				return c.castTo(args[0], tTS), nil
 			}
-			return c.coerce(args[0], tTS, n.Name, 1, argPos(n, 0))
+			return c.coerceArg(n, args, 0, tTS)
 		}
-		x, err := c.coerce(args[0], tStr, n.Name, 1, argPos(n, 0))
-		if err != nil {
-			return nil, err
-		}
-		pat, err := c.patternArg(n, args, 1, "")
-		if err != nil {
-			return nil, err
-		}
-		return strictFn(c, tTS, append([]cnode{x}, pat.args...), func(a []any) any {
-			p := pat.get(a)
-			if p == nil {
-				return nil
-			}
-			us, ok := p.parse(a[0].(string))
-			if !ok {
-				return nil
-			}
-			return tsOfMicros(us)
-		}), nil
+		return toTS(c, n, args)
 	}}
 	m["timestamp_seconds"] = &builtin{min: 1, max: 1, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		x, err := c.coerce(args[0], tF64, n.Name, 1, argPos(n, 0))
+		x, err := c.coerceArg(n, args, 0, tF64)
 		if err != nil {
 			return nil, err
 		}
@@ -126,9 +62,7 @@ func registerTime(m map[string]*builtin) {
 	m["timestamp_micros"] = &builtin{min: 1, max: 1, build: sig(tTS, []arrow.DataType{tI64}, func(a []any) any {
 		return tsOfMicros(a[0].(int64))
 	})}
-	m["unix_seconds"] = &builtin{min: 1, max: 1, build: sig(tI64, []arrow.DataType{tTS}, func(a []any) any {
-		return floorDiv(a[0].(time.Time).UnixMicro(), 1000000)
-	})}
+	m["unix_seconds"] = &builtin{min: 1, max: 1, build: sig(tI64, []arrow.DataType{tTS}, unixSeconds)}
 	m["unix_millis"] = &builtin{min: 1, max: 1, build: sig(tI64, []arrow.DataType{tTS}, func(a []any) any {
 		return floorDiv(a[0].(time.Time).UnixMicro(), 1000)
 	})}
@@ -137,23 +71,9 @@ func registerTime(m map[string]*builtin) {
 	})}
 	m["unix_date"] = &builtin{min: 1, max: 1, build: sig(tI32, []arrow.DataType{tDate}, func(a []any) any { return int32(a[0].(Date)) })}
 	m["date_from_unix_date"] = &builtin{min: 1, max: 1, build: sig(tDate, []arrow.DataType{tI32}, func(a []any) any { return Date(a[0].(int32)) })}
-	m["date_format"] = &builtin{min: 2, max: 2, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
-		x, err := c.coerce(args[0], tTS, n.Name, 1, argPos(n, 0))
-		if err != nil {
-			return nil, err
-		}
-		pat, err := c.patternArg(n, args, 1, "")
-		if err != nil {
-			return nil, err
-		}
-		return strictFn(c, tStr, append([]cnode{x}, pat.args...), func(a []any) any {
-			p := pat.get(a)
-			if p == nil {
-				return nil
-			}
-			return p.format(a[0].(time.Time))
-		}), nil
-	}}
+	m["date_format"] = &builtin{min: 2, max: 2, build: withPattern(tTS, "", tStr, func(p *dtPattern, x any) any {
+		return p.format(x.(time.Time))
+	})}
 	dateAdd := func(sign int32) *builtin {
 		return &builtin{min: 2, max: 2, build: func(c *compiler, n *Call, args []cnode) (cnode, error) {
 			if t := args[1].dtype(); !isIntegral(t) && !isNull(t) {
@@ -276,6 +196,43 @@ func (p patArg) get(a []any) *dtPattern {
 	return dp
 }
 
+// withPattern builds a strict function of a value (argument 1, cast to in)
+// and a datetime pattern (argument 2, defaulting to def as patternArg
+// reads it) that gives out: f of the compiled pattern and the value, or
+// null when the pattern is invalid.
+func withPattern(in arrow.DataType, def string, out arrow.DataType, f func(p *dtPattern, x any) any) func(*compiler, *Call, []cnode) (cnode, error) {
+	return func(c *compiler, n *Call, args []cnode) (cnode, error) {
+		x, err := c.coerceArg(n, args, 0, in)
+		if err != nil {
+			return nil, err
+		}
+		pat, err := c.patternArg(n, args, 1, def)
+		if err != nil {
+			return nil, err
+		}
+		return strictFn(c, out, append([]cnode{x}, pat.args...), func(a []any) any {
+			p := pat.get(a)
+			if p == nil {
+				return nil
+			}
+			return f(p, a[0])
+		}), nil
+	}
+}
+
+// parsed is a withPattern function that parses a string with the pattern
+// and converts the epoch microseconds with conv; null when it does not
+// parse.
+func parsed(conv func(us int64) any) func(p *dtPattern, x any) any {
+	return func(p *dtPattern, x any) any {
+		us, ok := p.parse(x.(string))
+		if !ok {
+			return nil
+		}
+		return conv(us)
+	}
+}
+
 // patternArg reads optional argument i as a datetime pattern, defaulting to
 // def (def "" means the argument is required).
 func (c *compiler) patternArg(n *Call, args []cnode, i int, def string) (patArg, error) {
@@ -286,7 +243,7 @@ func (c *compiler) patternArg(n *Call, args []cnode, i int, def string) (patArg,
 		}
 		return patArg{fixed: p}, nil
 	}
-	a, err := c.coerce(args[i], tStr, n.Name, i+1, argPos(n, i))
+	a, err := c.coerceArg(n, args, i, tStr)
 	if err != nil {
 		return patArg{}, err
 	}

@@ -92,28 +92,12 @@ func lex(src string) ([]token, error) {
 			i += n
 			toks = append(toks, token{kind: tString, pos: start, text: src[start:i], val: val})
 		case c == '`':
-			var b strings.Builder
-			j := i + 1
-			closed := false
-			for j < len(src) {
-				if src[j] == '`' {
-					if j+1 < len(src) && src[j+1] == '`' {
-						b.WriteByte('`')
-						j += 2
-						continue
-					}
-					closed = true
-					j++
-					break
-				}
-				b.WriteByte(src[j])
-				j++
-			}
-			if !closed {
+			val, j, ok := readQuoted(src, i, '`')
+			if !ok {
 				return nil, newSyntaxError(src, start, "unterminated quoted identifier")
 			}
 			i = j
-			toks = append(toks, token{kind: tQIdent, pos: start, text: src[start:i], val: b.String()})
+			toks = append(toks, token{kind: tQIdent, pos: start, text: src[start:i], val: val})
 		case isDigit(c) || (c == '.' && i+1 < len(src) && isDigit(src[i+1])):
 			n, err := lexNumber(src, i)
 			if err != nil {
@@ -271,6 +255,26 @@ func lexString(src string, i int) (string, int, error) {
 		j += 2
 	}
 	return "", 0, newSyntaxError(src, i, "unterminated string literal")
+}
+
+// readQuoted reads the text quoted by q whose opening quote is s[i]; a
+// doubled q inside stands for one. It returns the text and the index after
+// the closing quote, or false when there is none.
+func readQuoted(s string, i int, q byte) (string, int, bool) {
+	var b strings.Builder
+	for j := i + 1; j < len(s); j++ {
+		if s[j] != q {
+			b.WriteByte(s[j])
+			continue
+		}
+		if j+1 < len(s) && s[j+1] == q {
+			b.WriteByte(q)
+			j++
+			continue
+		}
+		return b.String(), j + 1, true
+	}
+	return "", 0, false
 }
 
 func isHex(s string) bool {

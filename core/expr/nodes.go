@@ -466,20 +466,7 @@ type andNode struct{ l, r cnode }
 
 func (n *andNode) dtype() arrow.DataType { return tBool }
 
-func (n *andNode) row(c *rowCtx) any {
-	a := n.l.row(c)
-	if a == false {
-		return false
-	}
-	b := n.r.row(c)
-	if b == false {
-		return false
-	}
-	if a == nil || b == nil {
-		return nil
-	}
-	return true
-}
+func (n *andNode) row(c *rowCtx) any { return logicRow(true, n.l, n.r, c) }
 
 func (n *andNode) vec(b *batchCtx) *vec { return logicVec(true, n.l.vec(b), n.r.vec(b), b.n) }
 
@@ -487,22 +474,27 @@ type orNode struct{ l, r cnode }
 
 func (n *orNode) dtype() arrow.DataType { return tBool }
 
-func (n *orNode) row(c *rowCtx) any {
-	a := n.l.row(c)
-	if a == true {
-		return true
+func (n *orNode) row(c *rowCtx) any { return logicRow(false, n.l, n.r, c) }
+
+func (n *orNode) vec(b *batchCtx) *vec { return logicVec(false, n.l.vec(b), n.r.vec(b), b.n) }
+
+// logicRow is three-valued AND (isAnd) or OR of one row, like logicVec: r
+// is not evaluated when l has the dominant value.
+func logicRow(isAnd bool, l, r cnode, c *rowCtx) any {
+	dom := !isAnd
+	a := l.row(c)
+	if a == dom {
+		return dom
 	}
-	b := n.r.row(c)
-	if b == true {
-		return true
+	b := r.row(c)
+	if b == dom {
+		return dom
 	}
 	if a == nil || b == nil {
 		return nil
 	}
-	return false
+	return !dom
 }
-
-func (n *orNode) vec(b *batchCtx) *vec { return logicVec(false, n.l.vec(b), n.r.vec(b), b.n) }
 
 // logicVec is three-valued AND (isAnd) or OR: the dominant value (false for
 // AND, true for OR) wins over null.

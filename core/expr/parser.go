@@ -17,22 +17,31 @@ const maxDepth = 400
 // position of their operator; "==" is normalised to "=" and "<>" to "!=",
 // "&&" to AND and "!" to NOT.
 func Parse(src string) (Node, error) {
+	return parseAll(src, func(p *parser) (Node, error) {
+		if p.peek().kind == tEOF {
+			return nil, newSyntaxError(src, 0, "empty expression")
+		}
+		return p.parseExpr()
+	})
+}
+
+// parseAll lexes src and parses it with parse, which must consume all of
+// it.
+func parseAll[T any](src string, parse func(p *parser) (T, error)) (T, error) {
+	var zero T
 	toks, err := lex(src)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	p := &parser{src: src, toks: toks}
-	if p.peek().kind == tEOF {
-		return nil, newSyntaxError(src, 0, "empty expression")
-	}
-	n, err := p.parseExpr()
+	x, err := parse(p)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	if t := p.peek(); t.kind != tEOF {
-		return nil, p.unexpected(t)
+		return zero, p.unexpected(t)
 	}
-	return n, nil
+	return x, nil
 }
 
 type parser struct {
@@ -63,21 +72,82 @@ func (p *parser) unexpected(t token) error {
 	return newSyntaxError(p.src, t.pos, "unexpected %s", t.describe())
 }
 
-func (p *parser) expectOp(op string) (token, error) {
-	t := p.peek()
-	if !t.isOp(op) {
-		return t, newSyntaxError(p.src, t.pos, "expected %q, found %s", op, t.describe())
+// acceptOp consumes the next token when it is the operator op.
+func (p *parser) acceptOp(op string) bool { return p.acceptIf(p.peek().isOp(op)) }
+
+// acceptKw consumes the next token when it is the keyword kw.
+func (p *parser) acceptKw(kw string) bool { return p.acceptIf(p.peek().is(kw)) }
+
+// acceptIf consumes the next token when ok, and returns ok.
+func (p *parser) acceptIf(ok bool) bool {
+	if ok {
+		p.next()
 	}
-	return p.next(), nil
+	return ok
 }
 
-func (p *parser) expectKw(kw string) error {
-	t := p.peek()
-	if !t.is(kw) {
-		return newSyntaxError(p.src, t.pos, "expected %s, found %s", kw, t.describe())
+// expectOp consumes the operator op, or fails.
+func (p *parser) expectOp(op string) error { return p.expected(p.acceptOp(op), strconv.Quote(op)) }
+
+// expectKw consumes the keyword kw, or fails.
+func (p *parser) expectKw(kw string) error { return p.expected(p.acceptKw(kw), kw) }
+
+// expected fails with "expected what" at the next token unless ok.
+func (p *parser) expected(ok bool, what string) error {
+	if ok {
+		return nil
 	}
-	p.next()
-	return nil
+	t := p.peek()
+	return newSyntaxError(p.src, t.pos, "expected %s, found %s", what, t.describe())
+}
+
+// parseList parses one or more items separated by commas, then the
+// operator close.
+func parseList[T any](p *parser, close string, item func() (T, error)) ([]T, error) {
+	var out []T
+	for {
+		x, err := item()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+		if !p.acceptOp(",") {
+			break
+		}
+	}
+	if err := p.expectOp(close); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// parseKwPair parses two operands with sub joined by the keyword kw, as in
+// lo AND hi or cond THEN value.
+func (p *parser) parseKwPair(sub func() (Node, error), kw string) (Node, Node, error) {
+	a, err := sub()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := p.expectKw(kw); err != nil {
+		return nil, nil, err
+	}
+	b, err := sub()
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, b, nil
+}
+
+// parseExprThen parses an expression followed by the operator close.
+func (p *parser) parseExprThen(close string) (Node, error) {
+	x, err := p.parseExpr()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.expectOp(close); err != nil {
+		return nil, err
+	}
+	return x, nil
 }
 
 func (p *parser) enter() error {
@@ -99,52 +169,52 @@ func (p *parser) parseExpr() (Node, error) {
 }
 
 func (p *parser) parseOr() (Node, error) {
-	l, err := p.parseAnd()
-	if err != nil {
-		return nil, err
-	}
-	for p.peek().is("OR") {
-		t := p.next()
-		r, err := p.parseAnd()
-		if err != nil {
-			return nil, err
+	return p.parseLeftAssoc(p.parseAnd, func(t token) string {
+		if t.is("OR") {
+			return "OR"
 		}
-		l = &Binary{P: t.pos, Op: "OR", L: l, R: r}
-	}
-	return l, nil
+		return ""
+	})
 }
 
 func (p *parser) parseAnd() (Node, error) {
-	l, err := p.parseNot()
-	if err != nil {
-		return nil, err
-	}
-	for p.peek().is("AND") || p.peek().isOp("&&") {
-		t := p.next()
-		r, err := p.parseNot()
-		if err != nil {
-			return nil, err
+	return p.parseLeftAssoc(p.parseNot, func(t token) string {
+		if t.is("AND") || t.isOp("&&") {
+			return "AND"
 		}
-		l = &Binary{P: t.pos, Op: "AND", L: l, R: r}
-	}
-	return l, nil
+		return ""
+	})
 }
 
 func (p *parser) parseNot() (Node, error) {
 	t := p.peek()
 	if t.is("NOT") || t.isOp("!") {
 		p.next()
-		if err := p.enter(); err != nil {
-			return nil, err
-		}
-		defer p.leave()
-		x, err := p.parseNot()
-		if err != nil {
-			return nil, err
-		}
-		return &Unary{P: t.pos, Op: "NOT", X: x}, nil
+		return p.parsePrefixed(t, "NOT", p.parseNot)
 	}
 	return p.parsePredicate()
+}
+
+// parsePrefixed parses, one level deeper, the operand of the prefix
+// operator t (already consumed) with operand, and applies op to it.
+func (p *parser) parsePrefixed(t token, op string, operand func() (Node, error)) (Node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	x, err := operand()
+	if err != nil {
+		return nil, err
+	}
+	return &Unary{P: t.pos, Op: op, X: x}, nil
+}
+
+// negate wraps e in NOT when not is set.
+func negate(pos int, e Node, not bool) Node {
+	if not {
+		return &Unary{P: pos, Op: "NOT", X: e}
+	}
+	return e
 }
 
 func (p *parser) parsePredicate() (Node, error) {
@@ -168,37 +238,18 @@ func (p *parser) parsePredicate() (Node, error) {
 		switch {
 		case t.is("BETWEEN"):
 			p.next()
-			lo, err := p.parseBitOr()
-			if err != nil {
-				return nil, err
-			}
-			if err := p.expectKw("AND"); err != nil {
-				return nil, err
-			}
-			hi, err := p.parseBitOr()
+			lo, hi, err := p.parseKwPair(p.parseBitOr, "AND")
 			if err != nil {
 				return nil, err
 			}
 			x = &Between{P: t.pos, X: x, Lo: lo, Hi: hi, Not: not}
 		case t.is("IN"):
 			p.next()
-			if _, err := p.expectOp("("); err != nil {
+			if err := p.expectOp("("); err != nil {
 				return nil, err
 			}
-			var list []Node
-			for {
-				e, err := p.parseExpr()
-				if err != nil {
-					return nil, err
-				}
-				list = append(list, e)
-				if p.peek().isOp(",") {
-					p.next()
-					continue
-				}
-				break
-			}
-			if _, err := p.expectOp(")"); err != nil {
+			list, err := parseList(p, ")", p.parseExpr)
+			if err != nil {
 				return nil, err
 			}
 			x = &In{P: t.pos, X: x, List: list, Not: not}
@@ -209,8 +260,7 @@ func (p *parser) parsePredicate() (Node, error) {
 				return nil, err
 			}
 			lk := &Like{P: t.pos, X: x, Pattern: pat, Not: not, Regex: !t.is("LIKE")}
-			if !lk.Regex && p.peek().is("ESCAPE") {
-				p.next()
+			if !lk.Regex && p.acceptKw("ESCAPE") {
 				e := p.next()
 				if e.kind != tString || utf8.RuneCountInString(e.val) != 1 {
 					return nil, newSyntaxError(p.src, e.pos, "ESCAPE needs a one-character string")
@@ -220,21 +270,13 @@ func (p *parser) parsePredicate() (Node, error) {
 			x = lk
 		case t.is("IS"):
 			p.next()
-			neg := false
-			if p.peek().is("NOT") {
-				p.next()
-				neg = true
-			}
+			neg := p.acceptKw("NOT")
 			n := p.next()
 			switch {
 			case n.is("NULL"), n.is("UNKNOWN"):
 				x = &IsNull{P: t.pos, X: x, Not: neg}
 			case n.is("TRUE"), n.is("FALSE"):
-				var e Node = &Binary{P: t.pos, Op: "<=>", L: x, R: &Literal{P: n.pos, Kind: LitBool, Bool: n.is("TRUE")}}
-				if neg {
-					e = &Unary{P: t.pos, Op: "NOT", X: e}
-				}
-				x = e
+				x = negate(t.pos, &Binary{P: t.pos, Op: "<=>", L: x, R: &Literal{P: n.pos, Kind: LitBool, Bool: n.is("TRUE")}}, neg)
 			case n.is("DISTINCT"):
 				if err := p.expectKw("FROM"); err != nil {
 					return nil, err
@@ -243,11 +285,7 @@ func (p *parser) parsePredicate() (Node, error) {
 				if err != nil {
 					return nil, err
 				}
-				var e Node = &Binary{P: t.pos, Op: "<=>", L: x, R: r}
-				if !neg {
-					e = &Unary{P: t.pos, Op: "NOT", X: e}
-				}
-				x = e
+				x = negate(t.pos, &Binary{P: t.pos, Op: "<=>", L: x, R: r}, !neg)
 			default:
 				return nil, newSyntaxError(p.src, n.pos, "expected NULL, TRUE, FALSE or DISTINCT FROM after IS, found %s", n.describe())
 			}
@@ -263,73 +301,52 @@ func (p *parser) parsePredicate() (Node, error) {
 var cmpOps = map[string]string{"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "<=>": "<=>"}
 
 func (p *parser) parseComparison() (Node, error) {
-	l, err := p.parseBitOr()
-	if err != nil {
-		return nil, err
+	return p.parseLeftAssoc(p.parseBitOr, func(t token) string {
+		if t.kind != tOp {
+			return ""
+		}
+		return cmpOps[t.text]
+	})
+}
+
+// opIn gives a function that returns the text of a token that is one of
+// the operators ops, and "" for any other token.
+func opIn(ops ...string) func(token) string {
+	return func(t token) string {
+		for _, op := range ops {
+			if t.isOp(op) {
+				return op
+			}
+		}
+		return ""
 	}
-	for {
-		t := p.peek()
-		op, ok := cmpOps[t.text]
-		if t.kind != tOp || !ok {
-			return l, nil
-		}
-		p.next()
-		r, err := p.parseBitOr()
-		if err != nil {
-			return nil, err
-		}
-		l = &Binary{P: t.pos, Op: op, L: l, R: r}
-	}
 }
 
-func (p *parser) parseBitOr() (Node, error) {
-	return p.parseLeftAssoc(p.parseBitXor, func(t token) string {
-		if t.isOp("|") {
-			return "|"
-		}
-		return ""
-	})
-}
+var (
+	bitOrOp  = opIn("|")
+	bitXorOp = opIn("^")
+	bitAndOp = opIn("&")
+	addOp    = opIn("+", "-", "||")
+	mulOp    = opIn("*", "/", "%")
+)
 
-func (p *parser) parseBitXor() (Node, error) {
-	return p.parseLeftAssoc(p.parseBitAnd, func(t token) string {
-		if t.isOp("^") {
-			return "^"
-		}
-		return ""
-	})
-}
-
-func (p *parser) parseBitAnd() (Node, error) {
-	return p.parseLeftAssoc(p.parseAdditive, func(t token) string {
-		if t.isOp("&") {
-			return "&"
-		}
-		return ""
-	})
-}
-
-func (p *parser) parseAdditive() (Node, error) {
-	return p.parseLeftAssoc(p.parseMultiplicative, func(t token) string {
-		if t.isOp("+") || t.isOp("-") || t.isOp("||") {
-			return t.text
-		}
-		return ""
-	})
-}
+func (p *parser) parseBitOr() (Node, error)    { return p.parseLeftAssoc(p.parseBitXor, bitOrOp) }
+func (p *parser) parseBitXor() (Node, error)   { return p.parseLeftAssoc(p.parseBitAnd, bitXorOp) }
+func (p *parser) parseBitAnd() (Node, error)   { return p.parseLeftAssoc(p.parseAdditive, bitAndOp) }
+func (p *parser) parseAdditive() (Node, error) { return p.parseLeftAssoc(p.parseMultiplicative, addOp) }
 
 func (p *parser) parseMultiplicative() (Node, error) {
 	return p.parseLeftAssoc(p.parseUnary, func(t token) string {
-		if t.isOp("*") || t.isOp("/") || t.isOp("%") {
-			return t.text
-		}
 		if t.is("DIV") {
 			return "DIV"
 		}
-		return ""
+		return mulOp(t)
 	})
 }
 
+// parseLeftAssoc parses a chain of sub operands joined by the binary
+// operators opOf recognises (it returns "" for any other token), grouping
+// from the left.
 func (p *parser) parseLeftAssoc(sub func() (Node, error), opOf func(token) string) (Node, error) {
 	l, err := sub()
 	if err != nil {
@@ -354,15 +371,7 @@ func (p *parser) parseUnary() (Node, error) {
 	t := p.peek()
 	if t.isOp("-") || t.isOp("+") || t.isOp("~") {
 		p.next()
-		if err := p.enter(); err != nil {
-			return nil, err
-		}
-		defer p.leave()
-		x, err := p.parseUnary()
-		if err != nil {
-			return nil, err
-		}
-		return &Unary{P: t.pos, Op: t.text, X: x}, nil
+		return p.parsePrefixed(t, t.text, p.parseUnary)
 	}
 	return p.parsePostfix()
 }
@@ -388,11 +397,8 @@ func (p *parser) parsePostfix() (Node, error) {
 			}
 		case t.isOp("["):
 			p.next()
-			idx, err := p.parseExpr()
+			idx, err := p.parseExprThen("]")
 			if err != nil {
-				return nil, err
-			}
-			if _, err := p.expectOp("]"); err != nil {
 				return nil, err
 			}
 			x = &Index{P: t.pos, X: x, Index: idx}
@@ -428,14 +434,7 @@ func (p *parser) parsePrimary() (Node, error) {
 	case tOp:
 		if t.isOp("(") {
 			p.next()
-			x, err := p.parseExpr()
-			if err != nil {
-				return nil, err
-			}
-			if _, err := p.expectOp(")"); err != nil {
-				return nil, err
-			}
-			return x, nil
+			return p.parseExprThen(")")
 		}
 		return nil, p.unexpected(t)
 	case tEOF:
@@ -476,25 +475,14 @@ func (p *parser) parsePrimary() (Node, error) {
 	}
 	p.next()
 	call := &Call{P: t.pos, Name: lower}
-	if p.peek().isOp(")") {
-		p.next()
+	if p.acceptOp(")") {
 		return call, nil
 	}
-	for {
-		a, err := p.parseArg()
-		if err != nil {
-			return nil, err
-		}
-		call.Args = append(call.Args, a)
-		if p.peek().isOp(",") {
-			p.next()
-			continue
-		}
-		break
-	}
-	if _, err := p.expectOp(")"); err != nil {
+	args, err := parseList(p, ")", p.parseArg)
+	if err != nil {
 		return nil, err
 	}
+	call.Args = args
 	return call, nil
 }
 
@@ -566,16 +554,8 @@ func (p *parser) parseCase() (Node, error) {
 		}
 		c.Operand = op
 	}
-	for p.peek().is("WHEN") {
-		p.next()
-		cond, err := p.parseExpr()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expectKw("THEN"); err != nil {
-			return nil, err
-		}
-		then, err := p.parseExpr()
+	for p.acceptKw("WHEN") {
+		cond, then, err := p.parseKwPair(p.parseExpr, "THEN")
 		if err != nil {
 			return nil, err
 		}
@@ -585,8 +565,7 @@ func (p *parser) parseCase() (Node, error) {
 		n := p.peek()
 		return nil, newSyntaxError(p.src, n.pos, "expected WHEN, found %s", n.describe())
 	}
-	if p.peek().is("ELSE") {
-		p.next()
+	if p.acceptKw("ELSE") {
 		e, err := p.parseExpr()
 		if err != nil {
 			return nil, err
@@ -613,7 +592,7 @@ func (p *parser) parseCast() (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := p.expectOp(")"); err != nil {
+	if err := p.expectOp(")"); err != nil {
 		return nil, err
 	}
 	return &Cast{P: t.pos, X: x, TypeName: ts.String(), Try: strings.EqualFold(t.text, "try_cast")}, nil
@@ -643,11 +622,7 @@ func (s *typeSpec) String() string {
 		return "struct<" + strings.Join(parts, ",") + ">"
 	}
 	if len(s.args) > 0 {
-		as := make([]string, len(s.args))
-		for i, a := range s.args {
-			as[i] = strconv.Itoa(a)
-		}
-		return s.name + "(" + strings.Join(as, ",") + ")"
+		return s.name + "(" + join(s.args, ",", strconv.Itoa) + ")"
 	}
 	return s.name
 }
@@ -663,39 +638,18 @@ func (p *parser) parseType() (*typeSpec, error) {
 	}
 	s := &typeSpec{pos: t.pos, name: strings.ToLower(t.text)}
 	switch s.name {
-	case "array":
-		if _, err := p.expectOp("<"); err != nil {
-			return nil, err
+	case "array", "map":
+		k := 1
+		if s.name == "map" {
+			k = 2
 		}
-		e, err := p.parseType()
+		elems, err := p.parseElemTypes(k)
 		if err != nil {
 			return nil, err
 		}
-		s.elems = []*typeSpec{e}
-		if _, err := p.expectOp(">"); err != nil {
-			return nil, err
-		}
-	case "map":
-		if _, err := p.expectOp("<"); err != nil {
-			return nil, err
-		}
-		k, err := p.parseType()
-		if err != nil {
-			return nil, err
-		}
-		if _, err := p.expectOp(","); err != nil {
-			return nil, err
-		}
-		v, err := p.parseType()
-		if err != nil {
-			return nil, err
-		}
-		s.elems = []*typeSpec{k, v}
-		if _, err := p.expectOp(">"); err != nil {
-			return nil, err
-		}
+		s.elems = elems
 	case "struct":
-		if _, err := p.expectOp("<"); err != nil {
+		if err := p.expectOp("<"); err != nil {
 			return nil, err
 		}
 		for !p.peek().isOp(">") {
@@ -703,17 +657,14 @@ func (p *parser) parseType() (*typeSpec, error) {
 			if f.kind != tIdent && f.kind != tQIdent {
 				return nil, newSyntaxError(p.src, f.pos, "expected a field name, found %s", f.describe())
 			}
-			if p.peek().isOp(":") {
-				p.next()
-			}
+			p.acceptOp(":")
 			ft, err := p.parseType()
 			if err != nil {
 				return nil, err
 			}
 			s.fields = append(s.fields, nameOf(f))
 			s.elems = append(s.elems, ft)
-			if p.peek().isOp(",") {
-				p.next()
+			if p.acceptOp(",") {
 				continue
 			}
 			if !p.peek().isOp(">") {
@@ -722,42 +673,50 @@ func (p *parser) parseType() (*typeSpec, error) {
 		}
 		p.next()
 	default:
-		if p.peek().isOp("(") {
-			p.next()
-			for {
+		if p.acceptOp("(") {
+			args, err := parseList(p, ")", func() (int, error) {
 				n := p.next()
 				v, err := strconv.Atoi(n.text)
 				if n.kind != tNumber || err != nil {
-					return nil, newSyntaxError(p.src, n.pos, "expected a number in type %s, found %s", s.name, n.describe())
+					return 0, newSyntaxError(p.src, n.pos, "expected a number in type %s, found %s", s.name, n.describe())
 				}
-				s.args = append(s.args, v)
-				if p.peek().isOp(",") {
-					p.next()
-					continue
-				}
-				break
-			}
-			if _, err := p.expectOp(")"); err != nil {
+				return v, nil
+			})
+			if err != nil {
 				return nil, err
 			}
+			s.args = args
 		}
 	}
 	return s, nil
 }
 
+// parseElemTypes parses the k element types of an array or map type:
+// <t1,…,tk>.
+func (p *parser) parseElemTypes(k int) ([]*typeSpec, error) {
+	if err := p.expectOp("<"); err != nil {
+		return nil, err
+	}
+	elems := make([]*typeSpec, k)
+	for i := range elems {
+		if i > 0 {
+			if err := p.expectOp(","); err != nil {
+				return nil, err
+			}
+		}
+		e, err := p.parseType()
+		if err != nil {
+			return nil, err
+		}
+		elems[i] = e
+	}
+	if err := p.expectOp(">"); err != nil {
+		return nil, err
+	}
+	return elems, nil
+}
+
 // parseTypeName parses a type name such as "bigint" or "map<string,double>".
 func parseTypeName(s string) (*typeSpec, error) {
-	toks, err := lex(s)
-	if err != nil {
-		return nil, err
-	}
-	p := &parser{src: s, toks: toks}
-	ts, err := p.parseType()
-	if err != nil {
-		return nil, err
-	}
-	if t := p.peek(); t.kind != tEOF {
-		return nil, p.unexpected(t)
-	}
-	return ts, nil
+	return parseAll(s, (*parser).parseType)
 }

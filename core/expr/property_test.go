@@ -44,6 +44,18 @@ func randRow(r *rand.Rand) map[string]any {
 	floats := []float64{0, math.Copysign(0, -1), 0.5, 1, -1.5, 2.675, 3.14159, 1e10, -1e-5, math.NaN(), math.Inf(1), 100}
 	strs := []string{"", "a", "abc", "Hello World", "12", "1.5", " x ", "2024-01-02", "a,b,,c", "héllo", "NaN", "true", "2023-11-14 22:13:20"}
 	pick := func(l []int64) int64 { return l[r.Intn(len(l))] }
+	// list is a random list of up to three elements, some null
+	list := func(elem func() any) []any {
+		l := []any{}
+		for k := r.Intn(4); k > 0; k-- {
+			if null() {
+				l = append(l, nil)
+			} else {
+				l = append(l, elem())
+			}
+		}
+		return l
+	}
 	for _, f := range propSchema.Fields() {
 		if null() {
 			continue
@@ -76,35 +88,11 @@ func randRow(r *rand.Rand) map[string]any {
 		case "ts":
 			row[f.Name] = tsOfMicros(int64(r.Intn(2000000000)-500000000) * 1000003)
 		case "la":
-			l := []any{}
-			for k := r.Intn(4); k > 0; k-- {
-				if null() {
-					l = append(l, nil)
-				} else {
-					l = append(l, int64(r.Intn(11)-5))
-				}
-			}
-			row[f.Name] = l
+			row[f.Name] = list(func() any { return int64(r.Intn(11) - 5) })
 		case "ld":
-			l := []any{}
-			for k := r.Intn(4); k > 0; k-- {
-				if null() {
-					l = append(l, nil)
-				} else {
-					l = append(l, floats[r.Intn(len(floats))])
-				}
-			}
-			row[f.Name] = l
+			row[f.Name] = list(func() any { return floats[r.Intn(len(floats))] })
 		case "ls":
-			l := []any{}
-			for k := r.Intn(4); k > 0; k-- {
-				if null() {
-					l = append(l, nil)
-				} else {
-					l = append(l, strs[r.Intn(len(strs))])
-				}
-			}
-			row[f.Name] = l
+			row[f.Name] = list(func() any { return strs[r.Intn(len(strs))] })
 		case "ms":
 			m := map[string]any{}
 			for _, k := range []string{"a", "b", "c"} {
