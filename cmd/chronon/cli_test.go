@@ -196,3 +196,39 @@ func TestConfigFile(t *testing.T) {
 		t.Errorf("warehouse.root from chronon.yaml not used: %v", err)
 	}
 }
+
+func TestAnalyze(t *testing.T) {
+	dir := t.TempDir()
+	copyDir(t, "../../examples/quickstart", dir)
+	mustRun(t, dir, "compile")
+	files := map[string]string{
+		"data.checkouts": "ds,ts,return_id,user_id,product_id,refund_amt\n2023-11-30,1701340000000,1,5,7,10\n",
+		"data.purchases": "ds,ts,purchase_id,user_id,product_id,purchase_price\n2023-11-20,1700480000000,1,5,7,10\n",
+		"data.returns":   "ds,ts,return_id,user_id,product_id,refund_amt\n2023-11-20,1700480000000,1,5,7,10\n",
+	}
+	for table, csv := range files {
+		p := filepath.Join(dir, table+".csv")
+		writeFile(t, p, csv)
+		mustRun(t, dir, "import", "--table", table, "--file", p, "--ds-column", "ds",
+			"--schema", "user_id:string,product_id:string")
+	}
+	// data.users has no partition for 2023-11-29 yet: a clear error naming it.
+	out, _, err := run(t, dir, "analyze", "--conf", "quickstart.training_set.v1")
+	if err == nil || !strings.Contains(err.Error(), "data.users") {
+		t.Fatalf("analyze without data.users: %v\n%s", err, out)
+	}
+	writeFile(t, filepath.Join(dir, "users.csv"), "ds,user_id,account_created_ds,email_verified\n2023-11-29,5,2023-01-01,1\n")
+	mustRun(t, dir, "import", "--table", "data.users", "--file", "users.csv", "--ds-column", "ds",
+		"--schema", "user_id:string,account_created_ds:string,email_verified:string")
+	out = mustRun(t, dir, "analyze", "--conf", "production/joins/quickstart/training_set.v1")
+	for _, want := range []string{
+		"compute 1 partition: 2023-11-30",
+		"quickstart_purchases_v1_purchase_price_last10       list<int64>",
+		"quickstart_users_v1_email_verified                  string",
+		"data.users (snapshot, read by quickstart.users.v1): 1 partition: 2023-11-29",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("analyze output lacks %q:\n%s", want, out)
+		}
+	}
+}

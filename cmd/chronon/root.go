@@ -43,6 +43,7 @@ func newRootCmd() *cobra.Command {
 		newTablesCmd(a),
 		newShowCmd(a),
 		newSQLCmd(a),
+		newAnalyzeCmd(a),
 	)
 	return root
 }

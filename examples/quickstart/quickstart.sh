@@ -31,6 +31,9 @@ ids="user_id:string,product_id:string"
 echo "== compiling definitions"
 "$chronon" compile
 
+echo "== what a backfill of the training set would compute and read"
+"$chronon" analyze --conf quickstart.training_set.v1
+
 echo "== tables"
 "$chronon" tables
 
