@@ -75,11 +75,15 @@ func (r *reader) fail(format string, args ...any) {
 	}
 }
 
-func (r *reader) uv() uint64 {
+func (r *reader) uv() uint64 { return readVarint(r, binary.Uvarint) }
+func (r *reader) zv() int64  { return readVarint(r, binary.Varint) }
+
+// readVarint reads one varint with dec (binary.Uvarint or binary.Varint).
+func readVarint[T uint64 | int64](r *reader, dec func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(r.b)
+	v, n := dec(r.b)
 	if n <= 0 {
 		r.fail("bad varint")
 		return 0
@@ -88,59 +92,44 @@ func (r *reader) uv() uint64 {
 	return v
 }
 
-func (r *reader) zv() int64 {
+// take returns the next n bytes, or nil after an error or when fewer are
+// left.
+func (r *reader) take(n int) []byte {
 	if r.err != nil {
-		return 0
+		return nil
 	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail("bad varint")
-		return 0
+	if len(r.b) < n {
+		r.fail("truncated")
+		return nil
 	}
+	v := r.b[:n]
 	r.b = r.b[n:]
 	return v
 }
 
 func (r *reader) u8() byte {
-	if r.err != nil {
-		return 0
+	if b := r.take(1); b != nil {
+		return b[0]
 	}
-	if len(r.b) < 1 {
-		r.fail("truncated")
-		return 0
+	return 0
+}
+
+func (r *reader) u32() uint32 {
+	if b := r.take(4); b != nil {
+		return binary.LittleEndian.Uint32(b)
 	}
-	v := r.b[0]
-	r.b = r.b[1:]
-	return v
+	return 0
 }
 
 func (r *reader) u64() uint64 {
-	if r.err != nil {
-		return 0
+	if b := r.take(8); b != nil {
+		return binary.LittleEndian.Uint64(b)
 	}
-	if len(r.b) < 8 {
-		r.fail("truncated")
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(r.b)
-	r.b = r.b[8:]
-	return v
+	return 0
 }
 
 func (r *reader) f64() float64 { return math.Float64frombits(r.u64()) }
-
-func (r *reader) f32() float32 {
-	if r.err != nil {
-		return 0
-	}
-	if len(r.b) < 4 {
-		r.fail("truncated")
-		return 0
-	}
-	v := binary.LittleEndian.Uint32(r.b)
-	r.b = r.b[4:]
-	return math.Float32frombits(v)
-}
+func (r *reader) f32() float32 { return math.Float32frombits(r.u32()) }
 
 // view reads a length-prefixed byte string without copying.
 func (r *reader) view() []byte {
@@ -184,10 +173,21 @@ func (r *reader) count(minSize int) int {
 	return int(n)
 }
 
-// done returns the rest of the input, or r's error.
-func (r *reader) done() ([]byte, error) {
-	if r.err != nil {
-		return nil, r.err
+// decode decodes one IR from the front of src into r: nil for a nil IR, else
+// what payload reads from r, which decode positions at the v1 payload.
+// payload reports malformed input through r's error (r.fail), which decode
+// returns instead of the IR.
+func (r *reader) decode(src []byte, payload func() IR) (IR, []byte, error) {
+	var (
+		ok  bool
+		err error
+	)
+	if *r, ok, err = openIR(src); err != nil || !ok {
+		return nil, r.b, err
 	}
-	return r.b, nil
+	ir := payload()
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	return ir, r.b, nil
 }

@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -112,10 +113,7 @@ func floatKeys(k kind) *keyType[uint64] {
 
 func stringKeys(binaryIn bool) *keyType[string] {
 	kt := &keyType[string]{
-		conv: func(v any) (string, bool) {
-			s, ok := v.(string)
-			return s, ok
-		},
+		conv:    typed[string],
 		own:     strings.Clone,
 		put:     appendStr,
 		get:     (*reader).str,
@@ -222,12 +220,7 @@ func (a *distinct[K]) Clone(ir IR) IR {
 	if ir == nil {
 		return nil
 	}
-	s := ir.(*setIR[K])
-	m := make(map[K]struct{}, len(s.m))
-	for key := range s.m {
-		m[key] = struct{}{}
-	}
-	return &setIR[K]{m: m}
+	return &setIR[K]{m: maps.Clone(ir.(*setIR[K]).m)}
 }
 
 func (a *distinct[K]) Finalize(ir IR) any {
@@ -241,12 +234,7 @@ func (a *distinct[K]) AppendIR(dst []byte, ir IR) []byte {
 	if ir == nil {
 		return appendNil(dst)
 	}
-	s := ir.(*setIR[K])
-	keys := make([]K, 0, len(s.m))
-	for key := range s.m {
-		keys = append(keys, key)
-	}
-	slices.Sort(keys)
+	keys := sortedKeys(ir.(*setIR[K]).m)
 	dst = appendUv(append(dst, hdrV1), uint64(len(keys)))
 	for _, key := range keys {
 		dst = a.kt.put(dst, key)
@@ -255,26 +243,21 @@ func (a *distinct[K]) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *distinct[K]) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	n := r.count(a.kt.minSize)
-	if r.err == nil && (n == 0 || (a.bound > 0 && n > a.bound)) {
-		r.fail("%s of %d keys", opName(a.op), n)
-	}
-	m := make(map[K]struct{}, n)
-	for i := 0; i < n && r.err == nil; i++ {
-		m[a.kt.get(&r)] = struct{}{}
-	}
-	if r.err == nil && len(m) != n {
-		r.fail("%s: duplicate keys", opName(a.op))
-	}
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	return &setIR[K]{m: m}, rest, nil
+	var r reader
+	return r.decode(src, func() IR {
+		n := r.count(a.kt.minSize)
+		if r.err == nil && (n == 0 || (a.bound > 0 && n > a.bound)) {
+			r.fail("%s of %d keys", opName(a.op), n)
+		}
+		m := make(map[K]struct{}, n)
+		for i := 0; i < n && r.err == nil; i++ {
+			m[a.kt.get(&r)] = struct{}{}
+		}
+		if r.err == nil && len(m) != n {
+			r.fail("%s: duplicate keys", opName(a.op))
+		}
+		return &setIR[K]{m: m}
+	})
 }
 
 // APPROX_UNIQUE_COUNT is a HyperLogLog sketch (github.com/axiomhq/hyperloglog,
@@ -361,23 +344,22 @@ func (a *approxDistinct[K]) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *approxDistinct[K]) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	b := r.bytes()
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkHLL(b, a.p); err != nil {
-		return nil, nil, err
-	}
-	sk := new(hyperloglog.Sketch)
-	if err := sk.UnmarshalBinary(b); err != nil {
-		return nil, nil, fmt.Errorf("%w: hyperloglog sketch: %v", ErrCorruptIR, err)
-	}
-	return &hllIR{sk: sk}, rest, nil
+	var r reader
+	return r.decode(src, func() IR {
+		b := r.bytes()
+		if r.err != nil {
+			return nil
+		}
+		if r.err = checkHLL(b, a.p); r.err != nil {
+			return nil
+		}
+		sk := new(hyperloglog.Sketch)
+		if err := sk.UnmarshalBinary(b); err != nil {
+			r.err = fmt.Errorf("%w: hyperloglog sketch: %v", ErrCorruptIR, err)
+			return nil
+		}
+		return &hllIR{sk: sk}
+	})
 }
 
 // checkHLL validates the binary form of a sketch of precision p before it is
@@ -540,11 +522,7 @@ func (a *freqItems[K]) Clone(ir IR) IR {
 		return nil
 	}
 	f := ir.(*freqIR[K])
-	m := make(map[K]int64, len(f.m))
-	for key, c := range f.m {
-		m[key] = c
-	}
-	return &freqIR[K]{m: m, n: f.n}
+	return &freqIR[K]{m: maps.Clone(f.m), n: f.n}
 }
 
 func (a *freqItems[K]) Finalize(ir IR) any {
@@ -581,11 +559,7 @@ func (a *freqItems[K]) AppendIR(dst []byte, ir IR) []byte {
 		return appendNil(dst)
 	}
 	f := ir.(*freqIR[K])
-	keys := make([]K, 0, len(f.m))
-	for key := range f.m {
-		keys = append(keys, key)
-	}
-	slices.Sort(keys)
+	keys := sortedKeys(f.m)
 	dst = appendUv(append(dst, hdrV1), uint64(f.n))
 	dst = appendUv(dst, uint64(len(keys)))
 	for _, key := range keys {
@@ -596,32 +570,27 @@ func (a *freqItems[K]) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *freqItems[K]) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	n := r.uv()
-	cnt := r.count(a.kt.minSize + 1)
-	if r.err == nil && (n == 0 || n > math.MaxInt64 || cnt > a.capacity) {
-		r.fail("%s of %d inputs, %d counters", opName(a.op), n, cnt)
-	}
-	f := &freqIR[K]{m: make(map[K]int64, cnt), n: int64(n)}
-	var total uint64
-	for i := 0; i < cnt && r.err == nil; i++ {
-		key := a.kt.get(&r)
-		c := r.uv()
-		total += c
-		if c == 0 || c > n || total > n {
-			r.fail("%s count %d of %d inputs", opName(a.op), c, n)
+	var r reader
+	return r.decode(src, func() IR {
+		n := r.uv()
+		cnt := r.count(a.kt.minSize + 1)
+		if r.err == nil && (n == 0 || n > math.MaxInt64 || cnt > a.capacity) {
+			r.fail("%s of %d inputs, %d counters", opName(a.op), n, cnt)
 		}
-		f.m[key] = int64(c)
-	}
-	if r.err == nil && len(f.m) != cnt {
-		r.fail("%s: duplicate keys", opName(a.op))
-	}
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	return f, rest, nil
+		f := &freqIR[K]{m: make(map[K]int64, cnt), n: int64(n)}
+		var total uint64
+		for i := 0; i < cnt && r.err == nil; i++ {
+			key := a.kt.get(&r)
+			c := r.uv()
+			total += c
+			if c == 0 || c > n || total > n {
+				r.fail("%s count %d of %d inputs", opName(a.op), c, n)
+			}
+			f.m[key] = int64(c)
+		}
+		if r.err == nil && len(f.m) != cnt {
+			r.fail("%s: duplicate keys", opName(a.op))
+		}
+		return f
+	})
 }

@@ -5,7 +5,6 @@ package agg
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"testing"
 
@@ -55,12 +54,7 @@ func (s spec) part() api.AggregationPart {
 func (s spec) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s/%s", s.op, s.in)
-	keys := make([]string, 0, len(s.args))
-	for k := range s.args {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(s.args) {
 		fmt.Fprintf(&b, "/%s=%s", k, s.args[k])
 	}
 	if s.bucket {

@@ -4,6 +4,7 @@ package agg
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -93,12 +94,7 @@ func (a *histogram) Clone(ir IR) IR {
 	if ir == nil {
 		return nil
 	}
-	h := ir.(*histIR)
-	m := make(map[string]int64, len(h.m))
-	for key, c := range h.m {
-		m[key] = c
-	}
-	return &histIR{m: m}
+	return &histIR{m: maps.Clone(ir.(*histIR).m)}
 }
 
 func (a *histogram) Finalize(ir IR) any {
@@ -135,11 +131,7 @@ func (a *histogram) AppendIR(dst []byte, ir IR) []byte {
 		return appendNil(dst)
 	}
 	h := ir.(*histIR)
-	keys := make([]string, 0, len(h.m))
-	for key := range h.m {
-		keys = append(keys, key)
-	}
-	slices.Sort(keys)
+	keys := sortedKeys(h.m)
 	dst = appendUv(append(dst, hdrV1), uint64(len(keys)))
 	for _, key := range keys {
 		dst = appendStr(dst, key)
@@ -149,29 +141,24 @@ func (a *histogram) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *histogram) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	n := r.count(2)
-	if r.err == nil && n == 0 {
-		r.fail("empty HISTOGRAM")
-	}
-	m := make(map[string]int64, n)
-	for i := 0; i < n && r.err == nil; i++ {
-		key := r.str()
-		c := r.zv()
-		if c == 0 || c == math.MinInt64 {
-			r.fail("HISTOGRAM count %d", c)
+	var r reader
+	return r.decode(src, func() IR {
+		n := r.count(2)
+		if r.err == nil && n == 0 {
+			r.fail("empty HISTOGRAM")
 		}
-		m[key] = c
-	}
-	if r.err == nil && len(m) != n {
-		r.fail("HISTOGRAM: duplicate keys")
-	}
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	return &histIR{m: m}, rest, nil
+		m := make(map[string]int64, n)
+		for i := 0; i < n && r.err == nil; i++ {
+			key := r.str()
+			c := r.zv()
+			if c == 0 || c == math.MinInt64 {
+				r.fail("HISTOGRAM count %d", c)
+			}
+			m[key] = c
+		}
+		if r.err == nil && len(m) != n {
+			r.fail("HISTOGRAM: duplicate keys")
+		}
+		return &histIR{m: m}
+	})
 }

@@ -3,6 +3,7 @@
 package agg
 
 import (
+	"cmp"
 	"encoding/binary"
 	"math"
 	"math/bits"
@@ -176,15 +177,8 @@ func (s *kllIR) quantiles(ps []float64) []any {
 			items = append(items, item{x, 1 << h})
 		}
 	}
-	slices.SortFunc(items, func(a, b item) int {
-		switch {
-		case a.x < b.x:
-			return -1
-		case a.x > b.x:
-			return 1
-		}
-		return 0
-	})
+	// No NaN: update skips them and read rejects them.
+	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.x, b.x) })
 	out := make([]any, len(ps))
 	for i, p := range ps {
 		switch {
@@ -263,20 +257,7 @@ func newPercentile(b base, k kind, a args) (Aggregator, error) {
 		return nil, unsupported(b.op, b.in, "int8..int64, float32/64")
 	}
 	b.out = arrow.ListOf(f32Type)
-	c := percentileCore{base: b, p: newKLLParams(a.k), ps: a.percentiles}
-	switch k {
-	case kInt8:
-		return &percentile[int8]{c}, nil
-	case kInt16:
-		return &percentile[int16]{c}, nil
-	case kInt32:
-		return &percentile[int32]{c}, nil
-	case kInt64:
-		return &percentile[int64]{c}, nil
-	case kFloat32:
-		return &percentile[float32]{c}, nil
-	}
-	return &percentile[float64]{c}, nil
+	return numTypeOf(k).percentile(percentileCore{base: b, p: newKLLParams(a.k), ps: a.percentiles}), nil
 }
 
 // percentileCore holds APPROX_PERCENTILE's methods but Update.
@@ -341,14 +322,8 @@ func (a *percentileCore) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *percentileCore) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	s := a.p.read(&r)
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	return s, rest, nil
+	var r reader
+	return r.decode(src, func() IR {
+		return a.p.read(&r)
+	})
 }

@@ -55,31 +55,27 @@ func (e *InputError) Error() string {
 // ir, possibly partly updated (vector, map and elementWise inputs apply their
 // elements one by one).
 func UpdateChecked(a Aggregator, ir IR, in Input) (out IR, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			ie, ok := r.(*InputError)
-			if !ok {
-				panic(r)
-			}
-			out, err = ir, ie
-		}
-	}()
+	defer recoverInputError(ir, &out, &err)
 	return a.Update(ir, in), nil
 }
 
 // DeleteChecked is a.Delete that returns an *InputError instead of panicking;
 // see UpdateChecked.
 func DeleteChecked(a Aggregator, ir IR, in Input) (out IR, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			ie, ok := r.(*InputError)
-			if !ok {
-				panic(r)
-			}
-			out, err = ir, ie
-		}
-	}()
+	defer recoverInputError(ir, &out, &err)
 	return a.Delete(ir, in), nil
+}
+
+// recoverInputError, deferred, recovers a panic with an *InputError into
+// *out = ir and *err; it re-panics with any other value.
+func recoverInputError(ir IR, out *IR, err *error) {
+	if r := recover(); r != nil {
+		ie, ok := r.(*InputError)
+		if !ok {
+			panic(r)
+		}
+		*out, *err = ir, ie
+	}
 }
 
 // Defaults and limits of the argMap arguments.

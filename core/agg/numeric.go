@@ -28,12 +28,9 @@ func newSum(b base, k kind) (Aggregator, error) {
 		return &sumInt[int32]{sumIntCore{b}}, nil
 	case kInt64:
 		return &sumInt[int64]{sumIntCore{b}}, nil
-	case kFloat32:
+	case kFloat32, kFloat64:
 		b.out = f64Type
-		return &fsum[float32]{fsumCore{base: b}}, nil
-	case kFloat64:
-		b.out = f64Type
-		return &fsum[float64]{fsumCore{base: b}}, nil
+		return numTypeOf(k).fsum(fsumCore{base: b}), nil
 	}
 	return nil, unsupported(b.op, b.in, "bool, int8..int64, float32/64")
 }
@@ -96,19 +93,14 @@ func (a *sumIntCore) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *sumIntCore) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	s := &sumIntIR{sum: r.zv(), n: r.zv()}
-	if r.err == nil && s.n == 0 {
-		r.fail("SUM with no inputs")
-	}
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	return s, rest, nil
+	var r reader
+	return r.decode(src, func() IR {
+		s := &sumIntIR{sum: r.zv(), n: r.zv()}
+		if r.err == nil && s.n == 0 {
+			r.fail("SUM with no inputs")
+		}
+		return s
+	})
 }
 
 // sumInt is SUM over an integer column.
@@ -270,19 +262,14 @@ func (a *fsumCore) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *fsumCore) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	f := &fsumIR{s: r.f64(), c: r.f64(), n: r.zv(), bad: r.zv()}
-	if r.err == nil && f.n == 0 {
-		r.fail("%s with no inputs", opName(a.op))
-	}
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	return f, rest, nil
+	var r reader
+	return r.decode(src, func() IR {
+		f := &fsumIR{s: r.f64(), c: r.f64(), n: r.zv(), bad: r.zv()}
+		if r.err == nil && f.n == 0 {
+			r.fail("%s with no inputs", opName(a.op))
+		}
+		return f
+	})
 }
 
 // fsum is float SUM (over float columns) or AVERAGE (over any numeric column).
@@ -373,19 +360,14 @@ func (a *count) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *count) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	c := &countIR{n: r.zv()}
-	if r.err == nil && c.n == 0 {
-		r.fail("COUNT of 0")
-	}
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	return c, rest, nil
+	var r reader
+	return r.decode(src, func() IR {
+		c := &countIR{n: r.zv()}
+		if r.err == nil && c.n == 0 {
+			r.fail("COUNT of 0")
+		}
+		return c
+	})
 }
 
 // newMoments builds AVERAGE, VARIANCE, SKEW or KURTOSIS over a numeric column.
@@ -395,20 +377,7 @@ func newMoments(b base, k kind) (Aggregator, error) {
 	}
 	b.out = f64Type
 	if b.op == api.OpAverage {
-		c := fsumCore{base: b, avg: true}
-		switch k {
-		case kInt8:
-			return &fsum[int8]{c}, nil
-		case kInt16:
-			return &fsum[int16]{c}, nil
-		case kInt32:
-			return &fsum[int32]{c}, nil
-		case kInt64:
-			return &fsum[int64]{c}, nil
-		case kFloat32:
-			return &fsum[float32]{c}, nil
-		}
-		return &fsum[float64]{c}, nil
+		return numTypeOf(k).fsum(fsumCore{base: b, avg: true}), nil
 	}
 	c := momCore{base: b, order: 2}
 	switch b.op {
@@ -417,19 +386,38 @@ func newMoments(b base, k kind) (Aggregator, error) {
 	case api.OpKurtosis:
 		c.order = 4
 	}
+	return numTypeOf(k).moments(c), nil
+}
+
+// numBuilder builds the aggregators over a numeric column: a numType.
+type numBuilder interface {
+	fsum(c fsumCore) Aggregator
+	moments(c momCore) Aggregator
+	percentile(c percentileCore) Aggregator
+}
+
+// numType builds the aggregators over a numeric column of Go type T.
+type numType[T number] struct{}
+
+func (numType[T]) fsum(c fsumCore) Aggregator             { return &fsum[T]{c} }
+func (numType[T]) moments(c momCore) Aggregator           { return &moments[T]{c} }
+func (numType[T]) percentile(c percentileCore) Aggregator { return &percentile[T]{c} }
+
+// numTypeOf returns the numType of a numeric kind (k.isNumeric()).
+func numTypeOf(k kind) numBuilder {
 	switch k {
 	case kInt8:
-		return &moments[int8]{c}, nil
+		return numType[int8]{}
 	case kInt16:
-		return &moments[int16]{c}, nil
+		return numType[int16]{}
 	case kInt32:
-		return &moments[int32]{c}, nil
+		return numType[int32]{}
 	case kInt64:
-		return &moments[int64]{c}, nil
+		return numType[int64]{}
 	case kFloat32:
-		return &moments[float32]{c}, nil
+		return numType[float32]{}
 	}
-	return &moments[float64]{c}, nil
+	return numType[float64]{}
 }
 
 // momIR holds the count, mean and central moment sums M2 (and M3, M4 for
@@ -554,26 +542,21 @@ func (a *momCore) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *momCore) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	n := r.uv()
-	m := &momIR{n: int64(n), mean: r.f64(), m2: r.f64()}
-	if a.order >= 3 {
-		m.m3 = r.f64()
-	}
-	if a.order == 4 {
-		m.m4 = r.f64()
-	}
-	if r.err == nil && (n == 0 || n > math.MaxInt64) {
-		r.fail("%s count %d", opName(a.op), n)
-	}
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	return m, rest, nil
+	var r reader
+	return r.decode(src, func() IR {
+		n := r.uv()
+		m := &momIR{n: int64(n), mean: r.f64(), m2: r.f64()}
+		if a.order >= 3 {
+			m.m3 = r.f64()
+		}
+		if a.order == 4 {
+			m.m4 = r.f64()
+		}
+		if r.err == nil && (n == 0 || n > math.MaxInt64) {
+			r.fail("%s count %d", opName(a.op), n)
+		}
+		return m
+	})
 }
 
 // moments is VARIANCE, SKEW or KURTOSIS over a numeric column.

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/chronon-go/chronon/core/api"
+	"github.com/chronon-go/chronon/core/batch"
 )
 
 func k(n string) map[string]string { return map[string]string{"k": n} }
@@ -207,46 +208,8 @@ func skewRef(xs []float64) float64 {
 // checkOutputType checks that v has the Go type of dt's value convention.
 func checkOutputType(t *testing.T, dt arrow.DataType, v any) {
 	t.Helper()
-	if v == nil {
-		return
-	}
-	ok := false
-	switch dt.ID() {
-	case arrow.BOOL:
-		_, ok = v.(bool)
-	case arrow.INT8:
-		_, ok = v.(int8)
-	case arrow.INT16:
-		_, ok = v.(int16)
-	case arrow.INT32:
-		_, ok = v.(int32)
-	case arrow.INT64:
-		_, ok = v.(int64)
-	case arrow.FLOAT32:
-		_, ok = v.(float32)
-	case arrow.FLOAT64:
-		_, ok = v.(float64)
-	case arrow.STRING:
-		_, ok = v.(string)
-	case arrow.BINARY:
-		_, ok = v.([]byte)
-	case arrow.LIST:
-		var l []any
-		if l, ok = v.([]any); ok {
-			for _, e := range l {
-				checkOutputType(t, dt.(*arrow.ListType).Elem(), e)
-			}
-		}
-	case arrow.MAP:
-		var m map[string]any
-		if m, ok = v.(map[string]any); ok {
-			for _, e := range m {
-				checkOutputType(t, dt.(*arrow.MapType).ItemType(), e)
-			}
-		}
-	}
-	if !ok {
-		t.Fatalf("output %s does not match output type %s", show(v), dt)
+	if err := batch.CheckValue(v, dt); err != nil {
+		t.Fatalf("output %s does not match output type %s: %v", show(v), dt, err)
 	}
 }
 

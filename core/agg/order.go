@@ -15,23 +15,22 @@ import (
 // NaN above +Inf), so MAX over a NaN is NaN (null) and MIN skips it.
 
 func newOrder(b base, k kind, kk int) (Aggregator, error) {
-	switch k {
-	case kInt8:
-		return buildOrder(b, intST[int8](), kk), nil
-	case kInt16:
-		return buildOrder(b, intST[int16](), kk), nil
-	case kInt32:
-		return buildOrder(b, intST[int32](), kk), nil
-	case kInt64:
-		return buildOrder(b, intST[int64](), kk), nil
-	case kFloat32:
-		return buildOrder(b, f32ST(), kk), nil
-	case kFloat64:
-		return buildOrder(b, f64ST(), kk), nil
-	case kString:
-		return buildOrder(b, stringST(), kk), nil
+	if !k.isNumeric() && k != kString {
+		return nil, unsupported(b.op, b.in, "int8..int64, float32/64, string")
 	}
-	return nil, unsupported(b.op, b.in, "int8..int64, float32/64, string")
+	return scalarTypeOf(k).order(b, kk), nil
+}
+
+func (t *scalarType[T]) order(b base, k int) Aggregator { return buildOrder(b, t, k) }
+
+// before reports whether x comes strictly before y in output order:
+// ascending, or descending when desc (MAX: x replaces y; TOP_K).
+func (t *scalarType[T]) before(x, y T, desc bool) bool {
+	c := t.cmp(x, y)
+	if desc {
+		return c > 0
+	}
+	return c < 0
 }
 
 func buildOrder[T any](b base, t *scalarType[T], k int) Aggregator {
@@ -52,15 +51,6 @@ type minMax[T any] struct {
 	max bool
 }
 
-// wins reports whether x replaces the current value y.
-func (a *minMax[T]) wins(x, y T) bool {
-	c := a.t.cmp(x, y)
-	if a.max {
-		return c > 0
-	}
-	return c < 0
-}
-
 func (a *minMax[T]) Update(ir IR, in Input) IR {
 	if in.Value == nil {
 		return ir
@@ -73,7 +63,7 @@ func (a *minMax[T]) Update(ir IR, in Input) IR {
 		return &valIR[T]{v: a.t.own(x)}
 	}
 	m := ir.(*valIR[T])
-	if a.wins(x, m.v) {
+	if a.t.before(x, m.v, a.max) {
 		m.v = a.t.own(x)
 	}
 	return m
@@ -88,7 +78,7 @@ func (a *minMax[T]) Merge(x, y IR) IR {
 		return &valIR[T]{v: b.v}
 	}
 	m := x.(*valIR[T])
-	if a.wins(b.v, m.v) {
+	if a.t.before(b.v, m.v, a.max) {
 		m.v = b.v
 	}
 	return m
@@ -116,16 +106,10 @@ func (a *minMax[T]) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *minMax[T]) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	m := &valIR[T]{v: a.t.get(&r)}
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	return m, rest, nil
+	var r reader
+	return r.decode(src, func() IR {
+		return &valIR[T]{v: a.t.get(&r)}
+	})
 }
 
 // listIR holds up to k values in output order: descending for TOP_K,
@@ -137,15 +121,6 @@ type orderK[T any] struct {
 	t    *scalarType[T]
 	k    int
 	desc bool
-}
-
-// before reports whether x comes strictly before y in output order.
-func (a *orderK[T]) before(x, y T) bool {
-	c := a.t.cmp(x, y)
-	if a.desc {
-		return c > 0
-	}
-	return c < 0
 }
 
 func (a *orderK[T]) Update(ir IR, in Input) IR {
@@ -161,11 +136,11 @@ func (a *orderK[T]) Update(ir IR, in Input) IR {
 	}
 	l := ir.(*listIR[T])
 	n := len(l.xs)
-	if n >= a.k && !a.before(x, l.xs[n-1]) {
+	if n >= a.k && !a.t.before(x, l.xs[n-1], a.desc) {
 		return l
 	}
 	// Place x after the values it ties with.
-	pos := sort.Search(n, func(i int) bool { return a.before(x, l.xs[i]) })
+	pos := sort.Search(n, func(i int) bool { return a.t.before(x, l.xs[i], a.desc) })
 	if n < a.k {
 		var zero T
 		l.xs = append(l.xs, zero)
@@ -185,19 +160,7 @@ func (a *orderK[T]) Merge(x, y IR) IR {
 		return &listIR[T]{xs: append([]T(nil), b.xs...)}
 	}
 	l := x.(*listIR[T])
-	xs, ys := l.xs, b.xs
-	out := make([]T, 0, min(a.k, len(xs)+len(ys)))
-	i, j := 0, 0
-	for len(out) < a.k && (i < len(xs) || j < len(ys)) {
-		if j >= len(ys) || (i < len(xs) && !a.before(ys[j], xs[i])) {
-			out = append(out, xs[i])
-			i++
-		} else {
-			out = append(out, ys[j])
-			j++
-		}
-	}
-	l.xs = out
+	l.xs = mergeBounded(l.xs, b.xs, a.k, func(x, y T) bool { return a.t.before(x, y, a.desc) })
 	return l
 }
 
@@ -233,25 +196,38 @@ func (a *orderK[T]) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *orderK[T]) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	n := r.count(a.t.minSize)
-	if r.err == nil && (n == 0 || n > a.k) {
-		r.fail("%s of %d values (k = %d)", opName(a.op), n, a.k)
-	}
-	xs := make([]T, 0, n)
-	for i := 0; i < n && r.err == nil; i++ {
-		x := a.t.get(&r)
-		if i > 0 && a.before(x, xs[i-1]) {
-			r.fail("%s values out of order", opName(a.op))
+	var r reader
+	return r.decode(src, func() IR {
+		n := r.count(a.t.minSize)
+		if r.err == nil && (n == 0 || n > a.k) {
+			r.fail("%s of %d values (k = %d)", opName(a.op), n, a.k)
 		}
-		xs = append(xs, x)
+		xs := make([]T, 0, n)
+		for i := 0; i < n && r.err == nil; i++ {
+			x := a.t.get(&r)
+			if i > 0 && a.t.before(x, xs[i-1], a.desc) {
+				r.fail("%s values out of order", opName(a.op))
+			}
+			xs = append(xs, x)
+		}
+		return &listIR[T]{xs: xs}
+	})
+}
+
+// mergeBounded merges xs and ys, each in output order (before), into the
+// first k elements of their merge. On ties xs's elements come first: they
+// arrived first.
+func mergeBounded[E any](xs, ys []E, k int, before func(x, y E) bool) []E {
+	out := make([]E, 0, min(k, len(xs)+len(ys)))
+	i, j := 0, 0
+	for len(out) < k && (i < len(xs) || j < len(ys)) {
+		if j >= len(ys) || (i < len(xs) && !before(ys[j], xs[i])) {
+			out = append(out, xs[i])
+			i++
+		} else {
+			out = append(out, ys[j])
+			j++
+		}
 	}
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	return &listIR[T]{xs: xs}, rest, nil
+	return out
 }

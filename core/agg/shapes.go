@@ -3,7 +3,6 @@
 package agg
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -82,17 +81,29 @@ type keyedIR struct{ m map[string]IR }
 // sees each non-null value under its key). The output is map<string, T>, null
 // when no key has a counted input.
 type keyed struct {
-	inner  Aggregator
-	in     arrow.DataType
+	wrapper
 	bucket bool
-	out    arrow.DataType
 }
 
 func newKeyed(inner Aggregator, in arrow.DataType, bucket bool) *keyed {
-	return &keyed{inner: inner, in: in, bucket: bucket, out: arrowMapOf(inner.OutputType())}
+	return &keyed{wrapper: wrapper{inner: inner, in: in, out: arrowMapOf(inner.OutputType())}, bucket: bucket}
 }
 
-func (a *keyed) opString() string { return opOf(a.inner) }
+// wrapper holds what the keyed and elementWise shapes share: the Aggregator
+// they apply per key or per index, and their input and output types.
+type wrapper struct {
+	inner Aggregator
+	in    arrow.DataType
+	out   arrow.DataType
+}
+
+func (w *wrapper) opString() string { return opOf(w.inner) }
+
+// Deletable implements Aggregator.
+func (w *wrapper) Deletable() bool { return w.inner.Deletable() }
+
+// OutputType implements Aggregator.
+func (w *wrapper) OutputType() arrow.DataType { return w.out }
 
 // step applies f to key's IR and stores the result, removing the key when it
 // is nil.
@@ -156,10 +167,6 @@ func (a *keyed) apply(ir IR, in Input, del bool) IR {
 
 func (a *keyed) Update(ir IR, in Input) IR { return a.apply(ir, in, false) }
 func (a *keyed) Delete(ir IR, in Input) IR { return a.apply(ir, in, true) }
-func (a *keyed) Deletable() bool           { return a.inner.Deletable() }
-func (a *keyed) OutputType() arrow.DataType {
-	return a.out
-}
 
 func (a *keyed) Merge(x, y IR) IR {
 	if y == nil {
@@ -217,11 +224,7 @@ func (a *keyed) AppendIR(dst []byte, ir IR) []byte {
 		return appendNil(dst)
 	}
 	k := ir.(*keyedIR)
-	keys := make([]string, 0, len(k.m))
-	for key := range k.m {
-		keys = append(keys, key)
-	}
-	slices.Sort(keys)
+	keys := sortedKeys(k.m)
 	dst = appendUv(append(dst, hdrV1), uint64(len(keys)))
 	for _, key := range keys {
 		dst = appendStr(dst, key)
@@ -231,38 +234,34 @@ func (a *keyed) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *keyed) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	n := r.count(2)
-	if r.err == nil && n == 0 {
-		r.fail("empty map IR")
-	}
-	k := &keyedIR{m: make(map[string]IR, n)}
-	for i := 0; i < n && r.err == nil; i++ {
-		key := r.str()
-		if r.err != nil {
-			break
+	var r reader
+	return r.decode(src, func() IR {
+		n := r.count(2)
+		if r.err == nil && n == 0 {
+			r.fail("empty map IR")
 		}
-		sub, rest, err := a.inner.DecodeIR(r.b)
-		if err != nil {
-			return nil, nil, err
+		k := &keyedIR{m: make(map[string]IR, n)}
+		for i := 0; i < n && r.err == nil; i++ {
+			key := r.str()
+			if r.err != nil {
+				break
+			}
+			sub, rest, err := a.inner.DecodeIR(r.b)
+			if err != nil {
+				r.err = err
+				break
+			}
+			if sub == nil {
+				r.fail("null IR under key %q", key)
+			}
+			r.b = rest
+			k.m[key] = sub
 		}
-		if sub == nil {
-			r.fail("null IR under key %q", key)
+		if r.err == nil && len(k.m) != n {
+			r.fail("duplicate keys")
 		}
-		r.b = rest
-		k.m[key] = sub
-	}
-	if r.err == nil && len(k.m) != n {
-		r.fail("duplicate keys")
-	}
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	return k, rest, nil
+		return k
+	})
 }
 
 // ewIR holds one inner IR per list index, nil where an index has no input
@@ -272,17 +271,11 @@ type ewIR struct{ irs []IR }
 
 // elementWise aggregates a list input per index; the output is a list as
 // long as the longest input. A null element is an error.
-type elementWise struct {
-	inner Aggregator
-	in    arrow.DataType
-	out   arrow.DataType
-}
+type elementWise struct{ wrapper }
 
 func newElementWise(inner Aggregator, in arrow.DataType) *elementWise {
-	return &elementWise{inner: inner, in: in, out: arrow.ListOf(inner.OutputType())}
+	return &elementWise{wrapper{inner: inner, in: in, out: arrow.ListOf(inner.OutputType())}}
 }
-
-func (a *elementWise) opString() string { return opOf(a.inner) }
 
 func (a *elementWise) list(v any) []any {
 	l, ok := v.([]any)
@@ -295,6 +288,13 @@ func (a *elementWise) list(v any) []any {
 		}
 	}
 	return l
+}
+
+// grow appends nil IRs up to n indexes.
+func (e *ewIR) grow(n int) {
+	for len(e.irs) < n {
+		e.irs = append(e.irs, nil)
+	}
 }
 
 // trim drops trailing nil IRs and returns nil when none is left.
@@ -328,9 +328,7 @@ func (a *elementWise) apply(ir IR, in Input, del bool) IR {
 	} else {
 		e = &ewIR{irs: make([]IR, 0, len(l))}
 	}
-	for len(e.irs) < len(l) {
-		e.irs = append(e.irs, nil)
-	}
+	e.grow(len(l))
 	for i, v := range l {
 		sub := Input{Value: v, Ts: in.Ts}
 		if del {
@@ -344,10 +342,6 @@ func (a *elementWise) apply(ir IR, in Input, del bool) IR {
 
 func (a *elementWise) Update(ir IR, in Input) IR { return a.apply(ir, in, false) }
 func (a *elementWise) Delete(ir IR, in Input) IR { return a.apply(ir, in, true) }
-func (a *elementWise) Deletable() bool           { return a.inner.Deletable() }
-func (a *elementWise) OutputType() arrow.DataType {
-	return a.out
-}
 
 func (a *elementWise) Merge(x, y IR) IR {
 	if y == nil {
@@ -361,9 +355,7 @@ func (a *elementWise) Merge(x, y IR) IR {
 	if e == b {
 		b = a.Clone(b).(*ewIR)
 	}
-	for len(e.irs) < len(b.irs) {
-		e.irs = append(e.irs, nil)
-	}
+	e.grow(len(b.irs))
 	for i, sub := range b.irs {
 		e.irs[i] = a.inner.Merge(e.irs[i], sub)
 	}
@@ -407,29 +399,25 @@ func (a *elementWise) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *elementWise) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	n := r.count(1)
-	if r.err == nil && n == 0 {
-		r.fail("empty elementWise IR")
-	}
-	e := &ewIR{irs: make([]IR, 0, n)}
-	for i := 0; i < n && r.err == nil; i++ {
-		sub, rest, err := a.inner.DecodeIR(r.b)
-		if err != nil {
-			return nil, nil, err
+	var r reader
+	return r.decode(src, func() IR {
+		n := r.count(1)
+		if r.err == nil && n == 0 {
+			r.fail("empty elementWise IR")
 		}
-		r.b = rest
-		e.irs = append(e.irs, sub)
-	}
-	if r.err == nil && e.irs[n-1] == nil {
-		r.fail("elementWise IR ends with a null element")
-	}
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	return e, rest, nil
+		e := &ewIR{irs: make([]IR, 0, n)}
+		for i := 0; i < n && r.err == nil; i++ {
+			sub, rest, err := a.inner.DecodeIR(r.b)
+			if err != nil {
+				r.err = err
+				break
+			}
+			r.b = rest
+			e.irs = append(e.irs, sub)
+		}
+		if r.err == nil && e.irs[n-1] == nil {
+			r.fail("elementWise IR ends with a null element")
+		}
+		return e
+	})
 }

@@ -13,28 +13,13 @@ import (
 // A list or map input is one opaque value.
 
 func newTimed(b base, vt *vtype, k int) (Aggregator, error) {
-	switch vt.k {
-	case kBool:
-		return buildTimed(b, boolST(), k), nil
-	case kInt8:
-		return buildTimed(b, intST[int8](), k), nil
-	case kInt16:
-		return buildTimed(b, intST[int16](), k), nil
-	case kInt32:
-		return buildTimed(b, intST[int32](), k), nil
-	case kInt64:
-		return buildTimed(b, intST[int64](), k), nil
-	case kFloat32:
-		return buildTimed(b, f32ST(), k), nil
-	case kFloat64:
-		return buildTimed(b, f64ST(), k), nil
-	case kString:
-		return buildTimed(b, stringST(), k), nil
-	case kBinary:
-		return buildTimed(b, binaryST(), k), nil
+	if vt.k.isScalar() {
+		return vt.scalar.timed(b, k), nil
 	}
 	return buildTimed(b, anyST(vt), k), nil
 }
+
+func (t *scalarType[T]) timed(b base, k int) Aggregator { return buildTimed(b, t, k) }
 
 func buildTimed[T any](b base, t *scalarType[T], k int) Aggregator {
 	last := b.op == api.OpLast || b.op == api.OpLastK
@@ -59,13 +44,14 @@ type firstLast[T any] struct {
 	last bool
 }
 
-// replaces reports whether an input at ts replaces the kept one at cur:
-// strictly earlier for FIRST, strictly later for LAST.
-func (a *firstLast[T]) replaces(ts, cur int64) bool {
-	if a.last {
-		return ts > cur
+// tsBefore reports whether an input at ts sorts strictly before one at
+// other: earlier first for FIRST and FIRST_K, later first for LAST and LAST_K
+// (for FIRST and LAST: the input at ts replaces the kept one at other).
+func tsBefore(ts, other int64, last bool) bool {
+	if last {
+		return ts > other
 	}
-	return ts < cur
+	return ts < other
 }
 
 func (a *firstLast[T]) Update(ir IR, in Input) IR {
@@ -75,7 +61,7 @@ func (a *firstLast[T]) Update(ir IR, in Input) IR {
 	var p *tsVal[T]
 	if ir != nil {
 		p = ir.(*tsVal[T])
-		if !a.replaces(in.Ts, p.ts) {
+		if !tsBefore(in.Ts, p.ts, a.last) {
 			return p
 		}
 	}
@@ -100,7 +86,7 @@ func (a *firstLast[T]) Merge(x, y IR) IR {
 		return &c
 	}
 	p := x.(*tsVal[T])
-	if a.replaces(b.ts, p.ts) {
+	if tsBefore(b.ts, p.ts, a.last) {
 		*p = *b
 	}
 	return p
@@ -130,17 +116,12 @@ func (a *firstLast[T]) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *firstLast[T]) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	p := &tsVal[T]{ts: r.zv()}
-	p.v = a.t.get(&r)
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, rest, nil
+	var r reader
+	return r.decode(src, func() IR {
+		p := &tsVal[T]{ts: r.zv()}
+		p.v = a.t.get(&r)
+		return p
+	})
 }
 
 // tsListIR holds up to k inputs in output order: ts ascending for FIRST_K, ts
@@ -156,14 +137,6 @@ type timedK[T any] struct {
 	last bool
 }
 
-// before reports whether an input at ts sorts strictly before one at other.
-func (a *timedK[T]) before(ts, other int64) bool {
-	if a.last {
-		return ts > other
-	}
-	return ts < other
-}
-
 func (a *timedK[T]) Update(ir IR, in Input) IR {
 	if in.Value == nil {
 		return ir
@@ -177,7 +150,7 @@ func (a *timedK[T]) Update(ir IR, in Input) IR {
 		lo, hi := 0, n
 		for lo < hi {
 			mid := int(uint(lo+hi) >> 1)
-			if a.before(in.Ts, l.es[mid].ts) {
+			if tsBefore(in.Ts, l.es[mid].ts, a.last) {
 				hi = mid
 			} else {
 				lo = mid + 1
@@ -215,20 +188,7 @@ func (a *timedK[T]) Merge(x, y IR) IR {
 		return &tsListIR[T]{es: append([]tsVal[T](nil), b.es...)}
 	}
 	l := x.(*tsListIR[T])
-	xs, ys := l.es, b.es
-	out := make([]tsVal[T], 0, min(a.k, len(xs)+len(ys)))
-	i, j := 0, 0
-	for len(out) < a.k && (i < len(xs) || j < len(ys)) {
-		// On equal ts, a's inputs arrived first.
-		if j >= len(ys) || (i < len(xs) && !a.before(ys[j].ts, xs[i].ts)) {
-			out = append(out, xs[i])
-			i++
-		} else {
-			out = append(out, ys[j])
-			j++
-		}
-	}
-	l.es = out
+	l.es = mergeBounded(l.es, b.es, a.k, func(x, y tsVal[T]) bool { return tsBefore(x.ts, y.ts, a.last) })
 	return l
 }
 
@@ -267,27 +227,22 @@ func (a *timedK[T]) AppendIR(dst []byte, ir IR) []byte {
 }
 
 func (a *timedK[T]) DecodeIR(src []byte) (IR, []byte, error) {
-	r, ok, err := openIR(src)
-	if err != nil || !ok {
-		return nil, r.b, err
-	}
-	n := r.count(1 + a.t.minSize)
-	if r.err == nil && (n == 0 || n > a.k) {
-		r.fail("%s of %d values (k = %d)", opName(a.op), n, a.k)
-	}
-	es := make([]tsVal[T], 0, n)
-	prev := int64(0)
-	for i := 0; i < n && r.err == nil; i++ {
-		ts := prev + r.zv()
-		if i > 0 && a.before(ts, prev) {
-			r.fail("%s values out of order", opName(a.op))
+	var r reader
+	return r.decode(src, func() IR {
+		n := r.count(1 + a.t.minSize)
+		if r.err == nil && (n == 0 || n > a.k) {
+			r.fail("%s of %d values (k = %d)", opName(a.op), n, a.k)
 		}
-		prev = ts
-		es = append(es, tsVal[T]{ts: ts, v: a.t.get(&r)})
-	}
-	rest, err := r.done()
-	if err != nil {
-		return nil, nil, err
-	}
-	return &tsListIR[T]{es: es}, rest, nil
+		es := make([]tsVal[T], 0, n)
+		prev := int64(0)
+		for i := 0; i < n && r.err == nil; i++ {
+			ts := prev + r.zv()
+			if i > 0 && tsBefore(ts, prev, a.last) {
+				r.fail("%s values out of order", opName(a.op))
+			}
+			prev = ts
+			es = append(es, tsVal[T]{ts: ts, v: a.t.get(&r)})
+		}
+		return &tsListIR[T]{es: es}
+	})
 }

@@ -136,6 +136,12 @@ func canonF64(x float64) uint64 {
 	return math.Float64bits(x)
 }
 
+// typed converts a value of Go type T, taking it as it is.
+func typed[T any](v any) (T, bool) {
+	x, ok := v.(T)
+	return x, ok
+}
+
 // scalarType is how the generic order and timed aggregators handle values of
 // Go type T: picked once per input type in New.
 type scalarType[T any] struct {
@@ -157,6 +163,57 @@ type scalarType[T any] struct {
 
 func ident[T any](x T) T { return x }
 func box[T any](x T) any { return x }
+
+// scalarKind is a *scalarType[T] of a scalar kind's T: it builds the
+// aggregators over values of that kind and handles them boxed as the
+// elements of list and map values.
+type scalarKind interface {
+	// order builds MIN, MAX, TOP_K or BOTTOM_K (newOrder).
+	order(b base, k int) Aggregator
+	// timed builds FIRST, LAST, FIRST_K or LAST_K (newTimed).
+	timed(b base, k int) Aggregator
+	// copyAny, putAny and getAny are conv (with own), put and get of a
+	// boxed value.
+	copyAny(v any) (any, bool)
+	putAny(dst []byte, v any) []byte
+	getAny(r *reader) any
+}
+
+// scalarTypeOf returns the scalarType of a scalar kind (k.isScalar()).
+func scalarTypeOf(k kind) scalarKind {
+	switch k {
+	case kBool:
+		return boolST()
+	case kInt8:
+		return intST[int8]()
+	case kInt16:
+		return intST[int16]()
+	case kInt32:
+		return intST[int32]()
+	case kInt64:
+		return intST[int64]()
+	case kFloat32:
+		return f32ST()
+	case kFloat64:
+		return f64ST()
+	case kString:
+		return stringST()
+	case kBinary:
+		return binaryST()
+	}
+	panic(fmt.Sprintf("agg: kind %d is not a scalar", k))
+}
+
+func (t *scalarType[T]) copyAny(v any) (any, bool) {
+	x, ok := t.conv(v)
+	if !ok {
+		return nil, false
+	}
+	return t.own(x), true
+}
+
+func (t *scalarType[T]) putAny(dst []byte, v any) []byte { return t.put(dst, v.(T)) }
+func (t *scalarType[T]) getAny(r *reader) any            { return t.get(r) }
 
 func intST[T integer]() *scalarType[T] {
 	return &scalarType[T]{
@@ -209,10 +266,7 @@ func f32ST() *scalarType[float32] {
 
 func stringST() *scalarType[string] {
 	return &scalarType[string]{
-		conv: func(v any) (string, bool) {
-			s, ok := v.(string)
-			return s, ok
-		},
+		conv:    typed[string],
 		own:     strings.Clone,
 		put:     appendStr,
 		get:     (*reader).str,
@@ -224,10 +278,7 @@ func stringST() *scalarType[string] {
 
 func binaryST() *scalarType[[]byte] {
 	return &scalarType[[]byte]{
-		conv: func(v any) ([]byte, bool) {
-			b, ok := v.([]byte)
-			return b, ok
-		},
+		conv:    typed[[]byte],
 		own:     func(b []byte) []byte { return append([]byte{}, b...) },
 		put:     appendBytes,
 		get:     (*reader).bytes,
@@ -239,11 +290,8 @@ func binaryST() *scalarType[[]byte] {
 
 func boolST() *scalarType[bool] {
 	return &scalarType[bool]{
-		conv: func(v any) (bool, bool) {
-			b, ok := v.(bool)
-			return b, ok
-		},
-		own: ident[bool],
+		conv: typed[bool],
+		own:  ident[bool],
 		put: func(dst []byte, b bool) []byte {
 			if b {
 				return append(dst, 1)
@@ -290,8 +338,9 @@ func anyST(t *vtype) *scalarType[any] {
 // vtype describes a (possibly nested) value type: the Arrow types of the
 // value conventions.
 type vtype struct {
-	k    kind
-	elem *vtype // list element or map item type
+	k      kind
+	scalar scalarKind // a scalar's handling
+	elem   *vtype     // list element or map item type
 }
 
 // newVType checks that dt is made of supported types.
@@ -299,7 +348,7 @@ func newVType(dt arrow.DataType) (*vtype, error) {
 	k := kindOf(dt)
 	switch {
 	case k.isScalar():
-		return &vtype{k: k}, nil
+		return &vtype{k: k, scalar: scalarTypeOf(k)}, nil
 	case k == kList || k == kMap:
 		e, err := newVType(elemType(dt))
 		if err != nil {
@@ -317,27 +366,6 @@ func (t *vtype) copyCheck(v any) (any, bool) {
 		return nil, true
 	}
 	switch t.k {
-	case kBool:
-		_, ok := v.(bool)
-		return v, ok
-	case kInt8:
-		return boxConv(numArg[int8](v))
-	case kInt16:
-		return boxConv(numArg[int16](v))
-	case kInt32:
-		return boxConv(numArg[int32](v))
-	case kInt64:
-		return boxConv(numArg[int64](v))
-	case kFloat32:
-		return boxConv(numArg[float32](v))
-	case kFloat64:
-		return boxConv(numArg[float64](v))
-	case kString:
-		s, ok := v.(string)
-		return strings.Clone(s), ok
-	case kBinary:
-		b, ok := v.([]byte)
-		return append([]byte{}, b...), ok
 	case kList:
 		l, ok := v.([]any)
 		if !ok {
@@ -365,14 +393,7 @@ func (t *vtype) copyCheck(v any) (any, bool) {
 		}
 		return out, true
 	}
-	return nil, false
-}
-
-func boxConv[T any](x T, ok bool) (any, bool) {
-	if !ok {
-		return nil, false
-	}
-	return x, true
+	return t.scalar.copyAny(v)
 }
 
 // put encodes a value checked by copyCheck: scalars as the typed encodings,
@@ -380,27 +401,6 @@ func boxConv[T any](x T, ok bool) (any, bool) {
 // byte, value) in key order; the flag byte is 0 for null, 1 otherwise.
 func (t *vtype) put(dst []byte, v any) []byte {
 	switch t.k {
-	case kBool:
-		if v.(bool) {
-			return append(dst, 1)
-		}
-		return append(dst, 0)
-	case kInt8:
-		return appendZv(dst, int64(v.(int8)))
-	case kInt16:
-		return appendZv(dst, int64(v.(int16)))
-	case kInt32:
-		return appendZv(dst, int64(v.(int32)))
-	case kInt64:
-		return appendZv(dst, v.(int64))
-	case kFloat32:
-		return appendF32(dst, v.(float32))
-	case kFloat64:
-		return appendF64(dst, v.(float64))
-	case kString:
-		return appendStr(dst, v.(string))
-	case kBinary:
-		return appendBytes(dst, v.([]byte))
 	case kList:
 		l := v.([]any)
 		dst = appendUv(dst, uint64(len(l)))
@@ -410,11 +410,7 @@ func (t *vtype) put(dst []byte, v any) []byte {
 		return dst
 	case kMap:
 		m := v.(map[string]any)
-		keys := make([]string, 0, len(m))
-		for key := range m {
-			keys = append(keys, key)
-		}
-		slices.Sort(keys)
+		keys := sortedKeys(m)
 		dst = appendUv(dst, uint64(len(keys)))
 		for _, key := range keys {
 			dst = appendStr(dst, key)
@@ -422,7 +418,7 @@ func (t *vtype) put(dst []byte, v any) []byte {
 		}
 		return dst
 	}
-	return dst
+	return t.scalar.putAny(dst, v)
 }
 
 func (t *vtype) putNullable(dst []byte, v any) []byte {
@@ -434,31 +430,6 @@ func (t *vtype) putNullable(dst []byte, v any) []byte {
 
 func (t *vtype) get(r *reader) any {
 	switch t.k {
-	case kBool:
-		switch r.u8() {
-		case 0:
-			return false
-		case 1:
-			return true
-		}
-		r.fail("bad bool")
-		return false
-	case kInt8:
-		return getInt[int8](r)
-	case kInt16:
-		return getInt[int16](r)
-	case kInt32:
-		return getInt[int32](r)
-	case kInt64:
-		return r.zv()
-	case kFloat32:
-		return r.f32()
-	case kFloat64:
-		return r.f64()
-	case kString:
-		return r.str()
-	case kBinary:
-		return r.bytes()
 	case kList:
 		n := r.count(1)
 		l := make([]any, n)
@@ -475,8 +446,7 @@ func (t *vtype) get(r *reader) any {
 		}
 		return m
 	}
-	r.fail("unsupported type")
-	return nil
+	return t.scalar.getAny(r)
 }
 
 func (t *vtype) getNullable(r *reader) any {
@@ -488,4 +458,15 @@ func (t *vtype) getNullable(r *reader) any {
 	}
 	r.fail("bad null flag")
 	return nil
+}
+
+// sortedKeys returns m's keys in ascending order: IR encodings write maps in
+// key order, so equal IRs encode to equal bytes.
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for key := range m {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	return keys
 }

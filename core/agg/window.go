@@ -4,7 +4,6 @@ package agg
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -180,12 +179,7 @@ func NewSpec(aggs []*api.Aggregation, columns []arrow.Field, mode TailMode) (*Sp
 func baseKey(p api.AggregationPart) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\x00%d\x00%s\x00%v", p.InputColumn, p.Operation, p.Bucket, p.ElementWise)
-	keys := make([]string, 0, len(p.ArgMap))
-	for k := range p.ArgMap {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(p.ArgMap) {
 		fmt.Fprintf(&b, "\x00%s=%s", k, p.ArgMap[k])
 	}
 	return b.String()

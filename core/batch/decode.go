@@ -4,6 +4,7 @@ package batch
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -56,6 +57,64 @@ type RecordDecoder interface {
 	Release()
 }
 
+// decoder holds what the CSV and JSONL decoders share: the schema, the
+// batch builder and its column writers, and the input line of each row of the
+// batch being built.
+type decoder struct {
+	schema    *arrow.Schema
+	rb        *array.RecordBuilder
+	cols      []*colWriter
+	batchRows int
+	lines     []int64
+	err       error
+}
+
+func newDecoder(schema *arrow.Schema, opts DecodeOptions) decoder {
+	rb := array.NewRecordBuilder(opts.mem(), schema)
+	return decoder{schema: schema, rb: rb, cols: newColWriters(rb), batchRows: opts.batchRows()}
+}
+
+// Schema implements RecordDecoder.
+func (d *decoder) Schema() *arrow.Schema { return d.schema }
+
+// Line implements RecordDecoder.
+func (d *decoder) Line(row int) int64 { return d.lines[row] }
+
+// Release implements RecordDecoder.
+func (d *decoder) Release() {
+	if d.rb != nil {
+		d.rb.Release()
+		d.rb = nil
+	}
+}
+
+// next implements RecordDecoder.Next: it builds a batch of the rows that row
+// appends, one a call. row returns the line where its row starts, or io.EOF
+// after the last row; any other error is the decoder's from then on.
+func (d *decoder) next(row func() (line int64, err error)) (arrow.RecordBatch, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	d.lines = d.lines[:0]
+	for len(d.lines) < d.batchRows {
+		line, err := row()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			d.err = err
+			d.lines = d.lines[:0]
+			return nil, err
+		}
+		d.lines = append(d.lines, line)
+	}
+	if len(d.lines) == 0 {
+		d.err = io.EOF
+		return nil, io.EOF
+	}
+	return d.rb.NewRecordBatch(), nil
+}
+
 // DecodeError reports a row of text input that cannot be decoded. Its
 // message names the line and, when one is at fault, the column:
 //
@@ -101,91 +160,62 @@ func checkDecodable(schema *arrow.Schema) error {
 type colWriter struct {
 	name string
 	typ  arrow.DataType
-	str  *array.StringBuilder
-	i64  *array.Int64Builder
-	i32  *array.Int32Builder
-	f64  *array.Float64Builder
-	f32  *array.Float32Builder
-	bl   *array.BooleanBuilder
+	b    array.Builder
+	// str and bl are b for a string or a boolean column, else nil.
+	str *array.StringBuilder
+	bl  *array.BooleanBuilder
 }
 
 func newColWriters(rb *array.RecordBuilder) []*colWriter {
 	fields := rb.Schema().Fields()
 	out := make([]*colWriter, len(fields))
 	for i, f := range fields {
-		w := &colWriter{name: f.Name, typ: f.Type}
-		switch b := rb.Field(i).(type) {
-		case *array.StringBuilder:
-			w.str = b
-		case *array.Int64Builder:
-			w.i64 = b
-		case *array.Int32Builder:
-			w.i32 = b
-		case *array.Float64Builder:
-			w.f64 = b
-		case *array.Float32Builder:
-			w.f32 = b
-		case *array.BooleanBuilder:
-			w.bl = b
-		}
+		w := &colWriter{name: f.Name, typ: f.Type, b: rb.Field(i)}
+		w.str, _ = w.b.(*array.StringBuilder)
+		w.bl, _ = w.b.(*array.BooleanBuilder)
 		out[i] = w
 	}
 	return out
 }
 
-func (w *colWriter) appendNull() {
-	switch {
-	case w.str != nil:
-		w.str.AppendNull()
-	case w.i64 != nil:
-		w.i64.AppendNull()
-	case w.i32 != nil:
-		w.i32.AppendNull()
-	case w.f64 != nil:
-		w.f64.AppendNull()
-	case w.f32 != nil:
-		w.f32.AppendNull()
-	case w.bl != nil:
-		w.bl.AppendNull()
-	}
-}
+func (w *colWriter) appendNull() { w.b.AppendNull() }
 
 // appendText parses s as the column's type and appends it; ok is false when
 // s does not parse (nothing is appended then). It does not treat "" as null.
 func (w *colWriter) appendText(s string) bool {
-	switch {
-	case w.str != nil:
-		w.str.Append(s)
-	case w.i64 != nil:
+	switch b := w.b.(type) {
+	case *array.StringBuilder:
+		b.Append(s)
+	case *array.Int64Builder:
 		v, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return false
 		}
-		w.i64.Append(v)
-	case w.i32 != nil:
+		b.Append(v)
+	case *array.Int32Builder:
 		v, err := strconv.ParseInt(s, 10, 32)
 		if err != nil {
 			return false
 		}
-		w.i32.Append(int32(v))
-	case w.f64 != nil:
+		b.Append(int32(v))
+	case *array.Float64Builder:
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil {
 			return false
 		}
-		w.f64.Append(v)
-	case w.f32 != nil:
+		b.Append(v)
+	case *array.Float32Builder:
 		v, err := strconv.ParseFloat(s, 32)
 		if err != nil {
 			return false
 		}
-		w.f32.Append(float32(v))
-	case w.bl != nil:
+		b.Append(float32(v))
+	case *array.BooleanBuilder:
 		v, err := strconv.ParseBool(s)
 		if err != nil {
 			return false
 		}
-		w.bl.Append(v)
+		b.Append(v)
 	default:
 		return false
 	}

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // newCSVReader returns a csv.Reader over r that reuses its record slice and
@@ -120,15 +119,10 @@ func InferCSV(r io.Reader, overrides SchemaSpec) (*arrow.Schema, int64, error) {
 // CSVDecoder decodes CSV input with a header row into record batches of a
 // given schema. An empty cell is null. It implements RecordDecoder.
 type CSVDecoder struct {
-	cr        *csv.Reader
-	schema    *arrow.Schema
-	rb        *array.RecordBuilder
-	cols      []*colWriter
-	pos       []int // pos[i] is the header index of schema field i
-	nheader   int
-	batchRows int
-	lines     []int64
-	err       error
+	decoder
+	cr      *csv.Reader
+	pos     []int // pos[i] is the header index of schema field i
+	nheader int
 }
 
 var _ RecordDecoder = (*CSVDecoder)(nil)
@@ -165,67 +159,35 @@ func NewCSVDecoder(r io.Reader, schema *arrow.Schema, opts DecodeOptions) (*CSVD
 			}
 		}
 	}
-	rb := array.NewRecordBuilder(opts.mem(), schema)
-	return &CSVDecoder{
-		cr: cr, schema: schema, rb: rb, cols: newColWriters(rb), pos: pos,
-		nheader: len(header), batchRows: opts.batchRows(),
-	}, nil
-}
-
-// Schema implements RecordDecoder.
-func (d *CSVDecoder) Schema() *arrow.Schema { return d.schema }
-
-// Line implements RecordDecoder.
-func (d *CSVDecoder) Line(row int) int64 { return d.lines[row] }
-
-// Release implements RecordDecoder.
-func (d *CSVDecoder) Release() {
-	if d.rb != nil {
-		d.rb.Release()
-		d.rb = nil
-	}
+	return &CSVDecoder{decoder: newDecoder(schema, opts), cr: cr, pos: pos, nheader: len(header)}, nil
 }
 
 // Next implements RecordDecoder.
-func (d *CSVDecoder) Next() (arrow.RecordBatch, error) {
-	if d.err != nil {
-		return nil, d.err
-	}
-	d.lines = d.lines[:0]
-	for len(d.lines) < d.batchRows {
-		rec, err := d.cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, d.fail(csvReadErr(err))
-		}
-		l, _ := d.cr.FieldPos(0)
-		line := int64(l)
-		if len(rec) != d.nheader {
-			return nil, d.fail(fieldCountErr(line, len(rec), d.nheader))
-		}
-		for i, w := range d.cols {
-			cell := rec[d.pos[i]]
-			if cell == "" {
-				w.appendNull()
-				continue
-			}
-			if !w.appendText(cell) {
-				return nil, d.fail(&DecodeError{Line: line, Column: w.name, Msg: notA(fmt.Sprintf("%q", cell), w.typ)})
-			}
-		}
-		d.lines = append(d.lines, line)
-	}
-	if len(d.lines) == 0 {
-		d.err = io.EOF
-		return nil, io.EOF
-	}
-	return d.rb.NewRecordBatch(), nil
-}
+func (d *CSVDecoder) Next() (arrow.RecordBatch, error) { return d.next(d.row) }
 
-func (d *CSVDecoder) fail(err error) error {
-	d.err = err
-	d.lines = d.lines[:0]
-	return err
+// row appends the next record.
+func (d *CSVDecoder) row() (int64, error) {
+	rec, err := d.cr.Read()
+	if err == io.EOF {
+		return 0, io.EOF
+	}
+	if err != nil {
+		return 0, csvReadErr(err)
+	}
+	l, _ := d.cr.FieldPos(0)
+	line := int64(l)
+	if len(rec) != d.nheader {
+		return 0, fieldCountErr(line, len(rec), d.nheader)
+	}
+	for i, w := range d.cols {
+		cell := rec[d.pos[i]]
+		if cell == "" {
+			w.appendNull()
+			continue
+		}
+		if !w.appendText(cell) {
+			return 0, &DecodeError{Line: line, Column: w.name, Msg: notA(fmt.Sprintf("%q", cell), w.typ)}
+		}
+	}
+	return line, nil
 }

@@ -12,7 +12,6 @@ import (
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // jsonKind is the kind of a JSON value.
@@ -384,17 +383,12 @@ func InferJSONL(r io.Reader, overrides SchemaSpec) (*arrow.Schema, int64, error)
 // empty string as null. Every key must be a schema field. It implements
 // RecordDecoder.
 type JSONLDecoder struct {
-	lr        *lineReader
-	schema    *arrow.Schema
-	rb        *array.RecordBuilder
-	cols      []*colWriter
-	index     map[string]int
-	set       []int64 // set[i] is the last line that gave column i a value
-	batchRows int
-	lines     []int64
-	p         jsonObjectParser
-	visit     func(key string, v jsonValue) error
-	err       error
+	decoder
+	lr    *lineReader
+	index map[string]int
+	set   []int64 // set[i] is the last line that gave column i a value
+	p     jsonObjectParser
+	visit func(key string, v jsonValue) error
 }
 
 var _ RecordDecoder = (*JSONLDecoder)(nil)
@@ -405,11 +399,9 @@ func NewJSONLDecoder(r io.Reader, schema *arrow.Schema, opts DecodeOptions) (*JS
 	if err := checkDecodable(schema); err != nil {
 		return nil, err
 	}
-	rb := array.NewRecordBuilder(opts.mem(), schema)
 	d := &JSONLDecoder{
-		lr: newLineReader(r), schema: schema, rb: rb, cols: newColWriters(rb),
+		decoder: newDecoder(schema, opts), lr: newLineReader(r),
 		index: make(map[string]int, schema.NumFields()), set: make([]int64, schema.NumFields()),
-		batchRows: opts.batchRows(),
 	}
 	for i, f := range schema.Fields() {
 		d.index[f.Name] = i
@@ -418,33 +410,15 @@ func NewJSONLDecoder(r io.Reader, schema *arrow.Schema, opts DecodeOptions) (*JS
 	return d, nil
 }
 
-// Schema implements RecordDecoder.
-func (d *JSONLDecoder) Schema() *arrow.Schema { return d.schema }
-
-// Line implements RecordDecoder.
-func (d *JSONLDecoder) Line(row int) int64 { return d.lines[row] }
-
-// Release implements RecordDecoder.
-func (d *JSONLDecoder) Release() {
-	if d.rb != nil {
-		d.rb.Release()
-		d.rb = nil
-	}
-}
-
 // Next implements RecordDecoder.
-func (d *JSONLDecoder) Next() (arrow.RecordBatch, error) {
-	if d.err != nil {
-		return nil, d.err
-	}
-	d.lines = d.lines[:0]
-	for len(d.lines) < d.batchRows {
+func (d *JSONLDecoder) Next() (arrow.RecordBatch, error) { return d.next(d.row) }
+
+// row appends the object of the next non-blank line.
+func (d *JSONLDecoder) row() (int64, error) {
+	for {
 		line, err := d.lr.next()
-		if err == io.EOF {
-			break
-		}
 		if err != nil {
-			return nil, d.fail(err)
+			return 0, err
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
@@ -454,26 +428,15 @@ func (d *JSONLDecoder) Next() (arrow.RecordBatch, error) {
 			if !errors.As(err, &de) {
 				err = &DecodeError{Line: d.lr.line, Msg: err.Error()}
 			}
-			return nil, d.fail(err)
+			return 0, err
 		}
 		for i, w := range d.cols {
 			if d.set[i] != d.lr.line {
 				w.appendNull()
 			}
 		}
-		d.lines = append(d.lines, d.lr.line)
+		return d.lr.line, nil
 	}
-	if len(d.lines) == 0 {
-		d.err = io.EOF
-		return nil, io.EOF
-	}
-	return d.rb.NewRecordBatch(), nil
-}
-
-func (d *JSONLDecoder) fail(err error) error {
-	d.err = err
-	d.lines = d.lines[:0]
-	return err
 }
 
 // appendValue appends one member of the current line's object.

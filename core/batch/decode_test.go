@@ -54,6 +54,49 @@ func decodeAll(t *testing.T, dec RecordDecoder) (rows []string, sizes []int64, l
 	}
 }
 
+// textFormat is a text format's schema inference and decoder.
+type textFormat struct {
+	name   string // "CSV" for InferCSV, ...
+	infer  func(io.Reader, SchemaSpec) (*arrow.Schema, int64, error)
+	decode func(io.Reader, *arrow.Schema, DecodeOptions) (RecordDecoder, error)
+}
+
+var (
+	csvFormat = textFormat{"CSV", InferCSV, func(r io.Reader, s *arrow.Schema, o DecodeOptions) (RecordDecoder, error) {
+		return NewCSVDecoder(r, s, o)
+	}}
+	jsonlFormat = textFormat{"JSONL", InferJSONL, func(r io.Reader, s *arrow.Schema, o DecodeOptions) (RecordDecoder, error) {
+		return NewJSONLDecoder(r, s, o)
+	}}
+)
+
+// inferAndDecode infers the schema of in with f and overrides, checks it is
+// wantSchema with wantRows data rows, and decodes in with f in batches of
+// batchRows rows, as decodeAll returns them, failing the test on an error.
+// The decoder's allocator must be empty once the test has released it.
+func inferAndDecode(t *testing.T, f textFormat, in, overrides, wantSchema string, wantRows int64, batchRows int) (dec RecordDecoder, rows []string, sizes, lines []int64) {
+	t.Helper()
+	schema, n, err := f.infer(strings.NewReader(in), mustSpec(t, overrides))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := schemaString(schema); got != wantSchema || n != wantRows {
+		t.Fatalf("schema %s rows %d, want %s %d", got, n, wantSchema, wantRows)
+	}
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	dec, err = f.decode(strings.NewReader(in), schema, DecodeOptions{BatchRows: batchRows, Mem: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dec.Release)
+	rows, sizes, lines, err = decodeAll(t, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dec, rows, sizes, lines
+}
+
 func mustSpec(t *testing.T, s string) SchemaSpec {
 	t.Helper()
 	spec, err := ParseSchemaSpec(s)
@@ -63,15 +106,37 @@ func mustSpec(t *testing.T, s string) SchemaSpec {
 	return spec
 }
 
+// inferCase is a schema inference test: in with overrides has the schema
+// want (spec type names) and rows data rows, or fails with an error holding
+// wantErr.
+type inferCase struct {
+	name, in, overrides, want string
+	rows                      int64
+	wantErr                   string
+}
+
+// run checks tc against f's inference and returns the inferred schema, or
+// nil when tc expects an error.
+func (tc inferCase) run(t *testing.T, f textFormat) *arrow.Schema {
+	t.Helper()
+	schema, rows, err := f.infer(strings.NewReader(tc.in), mustSpec(t, tc.overrides))
+	if tc.wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Fatalf("error = %v, want it to contain %q", err, tc.wantErr)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := schemaString(schema); got != tc.want || rows != tc.rows {
+		t.Errorf("Infer%s = %s, %d rows; want %s, %d rows", f.name, got, rows, tc.want, tc.rows)
+	}
+	return schema
+}
+
 func TestInferCSV(t *testing.T) {
-	for _, tc := range []struct {
-		name      string
-		in        string
-		overrides string
-		want      string
-		rows      int64
-		wantErr   string
-	}{
+	for _, tc := range []inferCase{
 		{
 			name: "types",
 			in:   "\ufeffa,b,c,d,e\n1,1.5,x,,-7\n2,2,y,,+8\n,1e3,3,,9223372036854775807\n",
@@ -100,18 +165,9 @@ func TestInferCSV(t *testing.T) {
 		{name: "bad quote", in: "a,b\n1,2\n3,x\"y\n", wantErr: "line 3:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			schema, rows, err := InferCSV(strings.NewReader(tc.in), mustSpec(t, tc.overrides))
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error = %v, want it to contain %q", err, tc.wantErr)
-				}
+			schema := tc.run(t, csvFormat)
+			if schema == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := schemaString(schema); got != tc.want || rows != tc.rows {
-				t.Errorf("InferCSV = %s, %d rows; want %s, %d rows", got, rows, tc.want, tc.rows)
 			}
 			for _, f := range schema.Fields() {
 				if !f.Nullable {
@@ -129,24 +185,8 @@ func TestCSVDecoder(t *testing.T) {
 		"2023-11-02,\"1698970048000\",\"a,b\",3,0\n" +
 		"2023-11-03,1699056448000,\"multi\nline\",4,F\n" +
 		"2023-11-03,1699056448001,9,5e0,1\n"
-	schema, rows, err := InferCSV(strings.NewReader(in), mustSpec(t, "ok:boolean,user_id:string"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := schemaString(schema), "ds:string,ts:long,user_id:string,price:double,ok:boolean"; got != want || rows != 5 {
-		t.Fatalf("schema %s rows %d, want %s 5", got, rows, want)
-	}
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer mem.AssertSize(t, 0)
-	dec, err := NewCSVDecoder(strings.NewReader(in), schema, DecodeOptions{BatchRows: 2, Mem: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dec.Release()
-	got, sizes, lines, err := decodeAll(t, dec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dec, got, sizes, lines := inferAndDecode(t, csvFormat, in, "ok:boolean,user_id:string",
+		"ds:string,ts:long,user_id:string,price:double,ok:boolean", 5, 2)
 	want := []string{
 		"2023-11-01|1698883648000|5|10.5|true",
 		"2023-11-01|∅|7|∅|∅",
@@ -225,11 +265,7 @@ func TestCSVDecoderHeaderOrderAndErrors(t *testing.T) {
 }
 
 func TestInferJSONL(t *testing.T) {
-	for _, tc := range []struct {
-		name, in, overrides, want string
-		rows                      int64
-		wantErr                   string
-	}{
+	for _, tc := range []inferCase{
 		{
 			name: "types and first-appearance order",
 			in: `{"a": 1, "b": 1.5, "c": "x", "d": true, "e": null}` + "\n\n" +
@@ -250,21 +286,7 @@ func TestInferJSONL(t *testing.T) {
 		{name: "bad number", in: "{\"a\":01}\n", wantErr: "line 1: bad JSON"},
 		{name: "unterminated", in: "{\"a\":\"x}\n", wantErr: "line 1: bad JSON"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			schema, rows, err := InferJSONL(strings.NewReader(tc.in), mustSpec(t, tc.overrides))
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error = %v, want it to contain %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := schemaString(schema); got != tc.want || rows != tc.rows {
-				t.Errorf("InferJSONL = %s, %d rows; want %s, %d rows", got, rows, tc.want, tc.rows)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, jsonlFormat) })
 	}
 }
 
@@ -274,24 +296,8 @@ func TestJSONLDecoder(t *testing.T) {
 		"\n" +
 		`{"user_id": "a\"b\u00e9", "ts": "3", "price": "2.5", "ok": "false", "tags": {"k": [1, 2]}}` + "\n" +
 		`{"user_id": "x", "ts": "", "price": -1, "tags": "plain"}`
-	schema, rows, err := InferJSONL(strings.NewReader(in), mustSpec(t, "ts:long,price:double,ok:boolean"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := schemaString(schema), "user_id:string,ts:long,price:double,ok:boolean,tags:string"; got != want || rows != 4 {
-		t.Fatalf("schema %s rows %d, want %s 4", got, rows, want)
-	}
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer mem.AssertSize(t, 0)
-	dec, err := NewJSONLDecoder(strings.NewReader(in), schema, DecodeOptions{BatchRows: 3, Mem: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dec.Release()
-	got, sizes, lines, err := decodeAll(t, dec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, got, sizes, lines := inferAndDecode(t, jsonlFormat, in, "ts:long,price:double,ok:boolean",
+		"user_id:string,ts:long,price:double,ok:boolean,tags:string", 4, 3)
 	want := []string{
 		`5|1698883648000|10.5|true|["a","b"]`,
 		`7|2|3|∅|∅`,

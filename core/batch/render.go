@@ -137,6 +137,23 @@ func checkBatch(rec arrow.RecordBatch, ncols int, flushed bool) error {
 	return nil
 }
 
+// flushOnce marks a renderer flushed; it is an error to flush one twice.
+func flushOnce(flushed *bool) error {
+	if *flushed {
+		return errors.New("render: Flush called twice")
+	}
+	*flushed = true
+	return nil
+}
+
+// renderErr wraps an error writing the output; nil stays nil.
+func renderErr(err error) error {
+	if err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	return nil
+}
+
 // ---------------------------------------------------------------- table
 
 type tableRenderer struct {
@@ -249,7 +266,7 @@ func (t *tableRenderer) writePending() error {
 		}
 		t.line = append(t.line, '\n')
 		if _, err := t.out.Write(t.line); err != nil {
-			return fmt.Errorf("render: %w", err)
+			return renderErr(err)
 		}
 	}
 	for _, row := range t.pending {
@@ -283,17 +300,14 @@ func (t *tableRenderer) writeRow(row []string) error {
 		}
 	}
 	t.line = append(t.line, '\n')
-	if _, err := t.out.Write(t.line); err != nil {
-		return fmt.Errorf("render: %w", err)
-	}
-	return nil
+	_, err := t.out.Write(t.line)
+	return renderErr(err)
 }
 
 func (t *tableRenderer) Flush() error {
-	if t.flushed {
-		return errors.New("render: Flush called twice")
+	if err := flushOnce(&t.flushed); err != nil {
+		return err
 	}
-	t.flushed = true
 	if t.widths == nil {
 		if err := t.writePending(); err != nil {
 			return err
@@ -304,12 +318,9 @@ func (t *tableRenderer) Flush() error {
 		noun = "row"
 	}
 	if _, err := fmt.Fprintf(t.out, "(%d %s)\n", t.rows, noun); err != nil {
-		return fmt.Errorf("render: %w", err)
+		return renderErr(err)
 	}
-	if err := t.out.Flush(); err != nil {
-		return fmt.Errorf("render: %w", err)
-	}
-	return nil
+	return renderErr(t.out.Flush())
 }
 
 // ------------------------------------------------------------------ csv
@@ -326,10 +337,7 @@ func (r *csvRenderer) writeHeader() error {
 		return nil
 	}
 	r.header = true
-	if err := r.out.Write(r.names); err != nil {
-		return fmt.Errorf("render: %w", err)
-	}
-	return nil
+	return renderErr(r.out.Write(r.names))
 }
 
 func (r *csvRenderer) WriteBatch(rec arrow.RecordBatch) error {
@@ -352,25 +360,21 @@ func (r *csvRenderer) WriteBatch(rec arrow.RecordBatch) error {
 			row[c] = string(buf)
 		}
 		if err := r.out.Write(row); err != nil {
-			return fmt.Errorf("render: %w", err)
+			return renderErr(err)
 		}
 	}
 	return nil
 }
 
 func (r *csvRenderer) Flush() error {
-	if r.flushed {
-		return errors.New("render: Flush called twice")
+	if err := flushOnce(&r.flushed); err != nil {
+		return err
 	}
-	r.flushed = true
 	if err := r.writeHeader(); err != nil {
 		return err
 	}
 	r.out.Flush()
-	if err := r.out.Error(); err != nil {
-		return fmt.Errorf("render: %w", err)
-	}
-	return nil
+	return renderErr(r.out.Error())
 }
 
 // ----------------------------------------------------------------- json
@@ -406,21 +410,17 @@ func (r *jsonRenderer) WriteBatch(rec arrow.RecordBatch) error {
 		}
 		r.line = append(r.line, '}', '\n')
 		if _, err := r.out.Write(r.line); err != nil {
-			return fmt.Errorf("render: %w", err)
+			return renderErr(err)
 		}
 	}
 	return nil
 }
 
 func (r *jsonRenderer) Flush() error {
-	if r.flushed {
-		return errors.New("render: Flush called twice")
+	if err := flushOnce(&r.flushed); err != nil {
+		return err
 	}
-	r.flushed = true
-	if err := r.out.Flush(); err != nil {
-		return fmt.Errorf("render: %w", err)
-	}
-	return nil
+	return renderErr(r.out.Flush())
 }
 
 // ---------------------------------------------------------------- cells
@@ -648,14 +648,8 @@ func formatFloat(f float64, bits int) (string, scalarKind) {
 
 // isNumeric reports whether the table format right-aligns columns of t.
 func isNumeric(t arrow.DataType) bool {
-	switch t := t.(type) {
-	case *arrow.DictionaryType:
-		return isNumeric(t.ValueType)
-	case *arrow.RunEndEncodedType:
-		return isNumeric(t.Encoded())
-	case arrow.ExtensionType:
-		return isNumeric(t.StorageType())
-	case arrow.DecimalType:
+	t = ValueType(t)
+	if _, ok := t.(arrow.DecimalType); ok {
 		return true
 	}
 	switch t.ID() {
@@ -670,15 +664,7 @@ func isNumeric(t arrow.DataType) bool {
 // isWhole reports whether the table format shows values of t uncut: cutting
 // a boolean, date or time would only mislead.
 func isWhole(t arrow.DataType) bool {
-	switch t := t.(type) {
-	case *arrow.DictionaryType:
-		return isWhole(t.ValueType)
-	case *arrow.RunEndEncodedType:
-		return isWhole(t.Encoded())
-	case arrow.ExtensionType:
-		return isWhole(t.StorageType())
-	}
-	switch t.ID() {
+	switch ValueType(t).ID() {
 	case arrow.BOOL, arrow.DATE32, arrow.DATE64, arrow.TIMESTAMP,
 		arrow.TIME32, arrow.TIME64, arrow.DURATION:
 		return true

@@ -201,18 +201,29 @@ func TestRenderTableAlignRows(t *testing.T) {
 	}
 }
 
-func TestRenderScalars(t *testing.T) {
-	mem := memory.DefaultAllocator
+// stringDict returns an int8-indexed dictionary array of strings (nil for
+// null), released when the test ends.
+func stringDict(t *testing.T, values ...any) arrow.Array {
+	t.Helper()
 	dictType := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}
-	db := array.NewDictionaryBuilder(mem, dictType).(*array.BinaryDictionaryBuilder)
+	db := array.NewDictionaryBuilder(memory.DefaultAllocator, dictType).(*array.BinaryDictionaryBuilder)
 	defer db.Release()
-	for _, s := range []string{"x", "y", "x"} {
-		if err := db.AppendString(s); err != nil {
+	for _, v := range values {
+		if v == nil {
+			db.AppendNull()
+		} else if err := db.AppendString(v.(string)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	dict := db.NewArray()
-	defer dict.Release()
+	t.Cleanup(dict.Release)
+	return dict
+}
+
+func TestRenderScalars(t *testing.T) {
+	mem := memory.DefaultAllocator
+	dict := stringDict(t, "x", "y", "x")
+	dictType := dict.DataType()
 
 	fb := array.NewFloat64Builder(mem)
 	defer fb.Release()
@@ -368,15 +379,8 @@ func TestTableUnicodeWidth(t *testing.T) {
 
 func TestRenderEncodedNulls(t *testing.T) {
 	mem := memory.DefaultAllocator
-	dictType := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}
-	db := array.NewDictionaryBuilder(mem, dictType).(*array.BinaryDictionaryBuilder)
-	defer db.Release()
-	if err := db.AppendString("a"); err != nil {
-		t.Fatal(err)
-	}
-	db.AppendNull()
-	dict := db.NewArray()
-	defer dict.Release()
+	dict := stringDict(t, "a", nil)
+	dictType := dict.DataType()
 
 	reeType := arrow.RunEndEncodedOf(arrow.PrimitiveTypes.Int32, arrow.PrimitiveTypes.Int64)
 	rb := array.NewBuilder(mem, reeType).(*array.RunEndEncodedBuilder)

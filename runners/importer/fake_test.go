@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -53,6 +54,26 @@ func (w *fakeWarehouse) only() *fakeTxn {
 		return nil
 	}
 	return w.txns[0]
+}
+
+// checkTxn checks txn, the only transaction begun (nil if none), against
+// want: "" (none begun), "committed" or "aborted".
+func checkTxn(t *testing.T, txn *fakeTxn, want string) {
+	t.Helper()
+	switch want {
+	case "":
+		if txn != nil {
+			t.Error("a transaction was begun")
+		}
+	case "committed":
+		if txn == nil || !txn.committed || txn.aborted {
+			t.Fatalf("transaction not committed: %+v", txn)
+		}
+	case "aborted":
+		if txn == nil || txn.committed || !txn.aborted {
+			t.Fatalf("transaction not aborted: %+v", txn)
+		}
+	}
 }
 
 // fakeTxn keeps each partition's rows as "v1|v2|..." strings (nulls "∅").

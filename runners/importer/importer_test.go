@@ -239,22 +239,9 @@ func TestImport(t *testing.T) {
 			if len(wh.txns) > 1 {
 				t.Fatalf("%d transactions begun, want at most 1", len(wh.txns))
 			}
-			switch tc.want.txn {
-			case "":
-				if txn != nil {
-					t.Errorf("a transaction was begun")
-				}
-			case "committed":
-				if txn == nil || !txn.committed || txn.aborted {
-					t.Fatalf("transaction not committed: %+v", txn)
-				}
-				if txn.opts.Mode != warehouse.Overwrite || txn.table != opts.Table {
-					t.Errorf("Begin(%q, mode %v), want %q in Overwrite mode", txn.table, txn.opts.Mode, opts.Table)
-				}
-			case "aborted":
-				if txn == nil || txn.committed || !txn.aborted {
-					t.Fatalf("transaction not aborted: %+v", txn)
-				}
+			checkTxn(t, txn, tc.want.txn)
+			if tc.want.txn == "committed" && (txn.opts.Mode != warehouse.Overwrite || txn.table != opts.Table) {
+				t.Errorf("Begin(%q, mode %v), want %q in Overwrite mode", txn.table, txn.opts.Mode, opts.Table)
 			}
 			if tc.want.err != "" {
 				prefix := fmt.Sprintf("import %s from %s: ", opts.Table, path)

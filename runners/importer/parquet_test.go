@@ -61,6 +61,12 @@ func TestImportParquet(t *testing.T) {
 		{"ds": "2023-11-03", "ts": 4, "user_id": null, "price": 4},
 		{"ds": "2023-11-02", "ts": 5, "user_id": 9, "price": 5}
 	]`
+	// strByDS is strRows without ds, by ds, as the imports cast them.
+	strByDS := map[string][]string{
+		"2023-11-01": {"1|5|1.5", "3|5|3"},
+		"2023-11-02": {"2|7|∅", "5|9|5"},
+		"2023-11-03": {"4|∅|4"},
+	}
 	dateDS := arrow.NewSchema([]arrow.Field{
 		{Name: "day", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
 		{Name: "v", Type: arrow.BinaryTypes.String, Nullable: true},
@@ -85,34 +91,19 @@ func TestImportParquet(t *testing.T) {
 		{
 			name: "string ds column", schema: strDS, rows: strRows, opts: Options{DSColumn: "ds", BatchRows: 2},
 			want: "ts:int64,user_id:int64,price:float64",
-			byDS: map[string][]string{
-				"2023-11-01": {"1|5|1.5", "3|5|3"},
-				"2023-11-02": {"2|7|∅", "5|9|5"},
-				"2023-11-03": {"4|∅|4"},
-			},
-			txn: "committed",
+			byDS: strByDS, txn: "committed",
 		},
 		{
 			name: "overrides cast", schema: strDS, rows: strRows,
 			opts: Options{DSColumn: "ds", SchemaOverrides: spec(t, "user_id:string,price:float")},
 			want: "ts:int64,user_id:utf8,price:float32",
-			byDS: map[string][]string{
-				"2023-11-01": {"1|5|1.5", "3|5|3"},
-				"2023-11-02": {"2|7|∅", "5|9|5"},
-				"2023-11-03": {"4|∅|4"},
-			},
-			txn: "committed", leaky: true,
+			byDS: strByDS, txn: "committed", leaky: true,
 		},
 		{
 			name: "numeric overrides cast", schema: strDS, rows: strRows,
 			opts: Options{DSColumn: "ds", SchemaOverrides: spec(t, "user_id:double,price:float,ts:int")},
 			want: "ts:int32,user_id:float64,price:float32",
-			byDS: map[string][]string{
-				"2023-11-01": {"1|5|1.5", "3|5|3"},
-				"2023-11-02": {"2|7|∅", "5|9|5"},
-				"2023-11-03": {"4|∅|4"},
-			},
-			txn: "committed",
+			byDS: strByDS, txn: "committed",
 		},
 		{
 			name: "date32 ds column", schema: dateDS,
@@ -166,20 +157,7 @@ func TestImportParquet(t *testing.T) {
 			wh := &fakeWarehouse{}
 			res, err := Import(context.Background(), wh, opts)
 			txn := wh.only()
-			switch tc.txn {
-			case "":
-				if txn != nil {
-					t.Error("a transaction was begun")
-				}
-			case "aborted":
-				if txn == nil || !txn.aborted || txn.committed {
-					t.Fatalf("transaction not aborted: %+v", txn)
-				}
-			case "committed":
-				if txn == nil || txn.aborted || !txn.committed {
-					t.Fatalf("transaction not committed: %+v", txn)
-				}
-			}
+			checkTxn(t, txn, tc.txn)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.HasPrefix(err.Error(), "import data.pq from "+path+": ") {
 					t.Fatalf("error = %v, want it to contain %q", err, tc.err)

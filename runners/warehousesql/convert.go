@@ -36,71 +36,27 @@ func converterFor(info duckdb.TypeInfo) (arrow.DataType, appendFunc) {
 	}
 	switch info.InternalType() {
 	case duckdb.TYPE_BOOLEAN:
-		return arrow.FixedWidthTypes.Boolean, nullable(func(b array.Builder, v any) error {
-			x, err := as[bool](v)
-			b.(*array.BooleanBuilder).Append(x)
-			return err
-		})
+		return arrow.FixedWidthTypes.Boolean, nullable(appendAs[bool, *array.BooleanBuilder])
 	case duckdb.TYPE_TINYINT:
-		return arrow.PrimitiveTypes.Int8, nullable(func(b array.Builder, v any) error {
-			x, err := as[int8](v)
-			b.(*array.Int8Builder).Append(x)
-			return err
-		})
+		return arrow.PrimitiveTypes.Int8, nullable(appendAs[int8, *array.Int8Builder])
 	case duckdb.TYPE_SMALLINT:
-		return arrow.PrimitiveTypes.Int16, nullable(func(b array.Builder, v any) error {
-			x, err := as[int16](v)
-			b.(*array.Int16Builder).Append(x)
-			return err
-		})
+		return arrow.PrimitiveTypes.Int16, nullable(appendAs[int16, *array.Int16Builder])
 	case duckdb.TYPE_INTEGER:
-		return arrow.PrimitiveTypes.Int32, nullable(func(b array.Builder, v any) error {
-			x, err := as[int32](v)
-			b.(*array.Int32Builder).Append(x)
-			return err
-		})
+		return arrow.PrimitiveTypes.Int32, nullable(appendAs[int32, *array.Int32Builder])
 	case duckdb.TYPE_BIGINT:
-		return arrow.PrimitiveTypes.Int64, nullable(func(b array.Builder, v any) error {
-			x, err := as[int64](v)
-			b.(*array.Int64Builder).Append(x)
-			return err
-		})
+		return arrow.PrimitiveTypes.Int64, nullable(appendAs[int64, *array.Int64Builder])
 	case duckdb.TYPE_UTINYINT:
-		return arrow.PrimitiveTypes.Uint8, nullable(func(b array.Builder, v any) error {
-			x, err := as[uint8](v)
-			b.(*array.Uint8Builder).Append(x)
-			return err
-		})
+		return arrow.PrimitiveTypes.Uint8, nullable(appendAs[uint8, *array.Uint8Builder])
 	case duckdb.TYPE_USMALLINT:
-		return arrow.PrimitiveTypes.Uint16, nullable(func(b array.Builder, v any) error {
-			x, err := as[uint16](v)
-			b.(*array.Uint16Builder).Append(x)
-			return err
-		})
+		return arrow.PrimitiveTypes.Uint16, nullable(appendAs[uint16, *array.Uint16Builder])
 	case duckdb.TYPE_UINTEGER:
-		return arrow.PrimitiveTypes.Uint32, nullable(func(b array.Builder, v any) error {
-			x, err := as[uint32](v)
-			b.(*array.Uint32Builder).Append(x)
-			return err
-		})
+		return arrow.PrimitiveTypes.Uint32, nullable(appendAs[uint32, *array.Uint32Builder])
 	case duckdb.TYPE_UBIGINT:
-		return arrow.PrimitiveTypes.Uint64, nullable(func(b array.Builder, v any) error {
-			x, err := as[uint64](v)
-			b.(*array.Uint64Builder).Append(x)
-			return err
-		})
+		return arrow.PrimitiveTypes.Uint64, nullable(appendAs[uint64, *array.Uint64Builder])
 	case duckdb.TYPE_FLOAT:
-		return arrow.PrimitiveTypes.Float32, nullable(func(b array.Builder, v any) error {
-			x, err := as[float32](v)
-			b.(*array.Float32Builder).Append(x)
-			return err
-		})
+		return arrow.PrimitiveTypes.Float32, nullable(appendAs[float32, *array.Float32Builder])
 	case duckdb.TYPE_DOUBLE:
-		return arrow.PrimitiveTypes.Float64, nullable(func(b array.Builder, v any) error {
-			x, err := as[float64](v)
-			b.(*array.Float64Builder).Append(x)
-			return err
-		})
+		return arrow.PrimitiveTypes.Float64, nullable(appendAs[float64, *array.Float64Builder])
 	case duckdb.TYPE_HUGEINT:
 		// A 128-bit integer: exact as a decimal with no fraction.
 		return &arrow.Decimal128Type{Precision: 38, Scale: 0}, nullable(func(b array.Builder, v any) error {
@@ -127,17 +83,9 @@ func converterFor(info duckdb.TypeInfo) (arrow.DataType, appendFunc) {
 			return nil
 		})
 	case duckdb.TYPE_VARCHAR, duckdb.TYPE_ENUM:
-		return arrow.BinaryTypes.String, nullable(func(b array.Builder, v any) error {
-			x, err := as[string](v)
-			b.(*array.StringBuilder).Append(x)
-			return err
-		})
+		return arrow.BinaryTypes.String, nullable(appendAs[string, *array.StringBuilder])
 	case duckdb.TYPE_BLOB, duckdb.TYPE_GEOMETRY:
-		return arrow.BinaryTypes.Binary, nullable(func(b array.Builder, v any) error {
-			x, err := as[[]byte](v)
-			b.(*array.BinaryBuilder).Append(x)
-			return err
-		})
+		return arrow.BinaryTypes.Binary, nullable(appendAs[[]byte, *array.BinaryBuilder])
 	case duckdb.TYPE_DATE:
 		return arrow.FixedWidthTypes.Date32, nullable(func(b array.Builder, v any) error {
 			x, err := as[time.Time](v)
@@ -176,13 +124,11 @@ func converterFor(info duckdb.TypeInfo) (arrow.DataType, appendFunc) {
 		}
 		elem, conv := converterFor(child)
 		return arrow.ListOf(elem), nullable(func(b array.Builder, v any) error {
-			x, err := as[[]any](v)
 			lb := b.(*array.ListBuilder)
+			x, err := appendNested[[]any](lb, v)
 			if err != nil {
-				lb.AppendNull()
 				return err
 			}
-			lb.Append(true)
 			for _, e := range x {
 				if err := conv(lb.ValueBuilder(), e); err != nil {
 					return err
@@ -202,13 +148,11 @@ func converterFor(info duckdb.TypeInfo) (arrow.DataType, appendFunc) {
 			fields[i].Type, convs[i] = converterFor(e.Info())
 		}
 		return arrow.StructOf(fields...), nullable(func(b array.Builder, v any) error {
-			x, err := as[map[string]any](v)
 			sb := b.(*array.StructBuilder)
+			x, err := appendNested[map[string]any](sb, v)
 			if err != nil {
-				sb.AppendNull()
 				return err
 			}
-			sb.Append(true)
 			for i, f := range fields {
 				if err := convs[i](sb.FieldBuilder(i), x[f.Name]); err != nil {
 					return fmt.Errorf("field %q: %w", f.Name, err)
@@ -224,13 +168,11 @@ func converterFor(info duckdb.TypeInfo) (arrow.DataType, appendFunc) {
 		kt, kconv := converterFor(d.Key)
 		vt, vconv := converterFor(d.Value)
 		return arrow.MapOf(kt, vt), nullable(func(b array.Builder, v any) error {
-			x, err := as[duckdb.OrderedMap](v)
 			mb := b.(*array.MapBuilder)
+			x, err := appendNested[duckdb.OrderedMap](mb, v)
 			if err != nil {
-				mb.AppendNull()
 				return err
 			}
-			mb.Append(true)
 			for i, k := range x.Keys() {
 				if k == nil {
 					return fmt.Errorf("map with a NULL key")
@@ -276,6 +218,33 @@ func nullable(f appendFunc) appendFunc {
 		}
 		return f(b, v)
 	}
+}
+
+// appendAs appends a driver value of Go type T to a builder B of its Arrow
+// type; a value of another type appends T's zero value and returns as's
+// error.
+func appendAs[T any, B interface{ Append(T) }](b array.Builder, v any) error {
+	x, err := as[T](v)
+	b.(B).Append(x)
+	return err
+}
+
+// nestedBuilder is a list, struct or map builder.
+type nestedBuilder interface {
+	Append(bool)
+	AppendNull()
+}
+
+// appendNested starts a nested value of Go type T in b, or appends a null
+// when v is not a T and returns as's error.
+func appendNested[T any](b nestedBuilder, v any) (T, error) {
+	x, err := as[T](v)
+	if err != nil {
+		b.AppendNull()
+		return x, err
+	}
+	b.Append(true)
+	return x, nil
 }
 
 // as asserts v's dynamic type, naming both types when it is not T.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/chronon-go/chronon/core/batch"
 	"github.com/chronon-go/chronon/plugins/warehouse"
 )
 
@@ -77,6 +78,7 @@ func splitTable(name string) (ns, table string, err error) {
 // duckType returns the DuckDB type of Arrow type t, as it is read back from
 // Parquet.
 func duckType(t arrow.DataType) (string, error) {
+	t = batch.ValueType(t)
 	switch t := t.(type) {
 	case *arrow.TimestampType:
 		switch {
@@ -121,12 +123,6 @@ func duckType(t arrow.DataType) (string, error) {
 			parts[i] = quoteIdent(f.Name) + " " + ft
 		}
 		return "STRUCT(" + strings.Join(parts, ", ") + ")", nil
-	case *arrow.DictionaryType:
-		return duckType(t.ValueType)
-	case *arrow.RunEndEncodedType:
-		return duckType(t.Encoded())
-	case arrow.ExtensionType:
-		return duckType(t.StorageType())
 	}
 	switch t.ID() {
 	case arrow.BOOL:

@@ -3,6 +3,7 @@
 package oracle
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -250,15 +251,7 @@ func (g *gen) nanValue(t arrow.DataType) any {
 // kept among ties), as evaluators that sort their input must do.
 func SortedByTs(events []Event) []Event {
 	out := slices.Clone(events)
-	slices.SortStableFunc(out, func(a, b Event) int {
-		switch {
-		case a.Ts < b.Ts:
-			return -1
-		case a.Ts > b.Ts:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out, func(a, b Event) int { return cmp.Compare(a.Ts, b.Ts) })
 	return out
 }
 

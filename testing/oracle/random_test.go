@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/chronon-go/chronon/core/api"
+	"github.com/chronon-go/chronon/core/batch"
 )
 
 var randomCols = map[string]arrow.DataType{
@@ -71,7 +72,7 @@ func TestRandomEventsProperties(t *testing.T) {
 		}
 		for name, typ := range randomCols {
 			v := e.Values[name]
-			if err := checkGo(v, typ); err != nil {
+			if err := batch.CheckValue(v, typ); err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
 			if v == nil {
@@ -239,7 +240,7 @@ func TestRandomSelfConsistent(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", p.OutputColumnName(), err)
 			}
-			if err := checkGo(got, ot); err != nil {
+			if err := batch.CheckValue(got, ot); err != nil {
 				t.Fatalf("%s at %d: answer is not a %s: %v", p.OutputColumnName(), T, ot, err)
 			}
 			if err := Check(p, randomCols[pc.col], events, T, mode, got, CheckOptions{}); err != nil {

@@ -3,6 +3,7 @@
 package oracle
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -39,65 +40,6 @@ func isBool(t arrow.DataType) bool { return t.ID() == arrow.BOOL }
 // convention (not a list or map).
 func isScalar(t arrow.DataType) bool {
 	return isBool(t) || isNumeric(t) || isString(t) || isBinary(t)
-}
-
-// checkGo reports an error unless v (non-nil) has the Go type of Arrow type t
-// under the value convention of docs/aggregations.md.
-func checkGo(v any, t arrow.DataType) error {
-	if v == nil {
-		return nil
-	}
-	ok := false
-	switch t.ID() {
-	case arrow.BOOL:
-		_, ok = v.(bool)
-	case arrow.INT8:
-		_, ok = v.(int8)
-	case arrow.INT16:
-		_, ok = v.(int16)
-	case arrow.INT32:
-		_, ok = v.(int32)
-	case arrow.INT64:
-		_, ok = v.(int64)
-	case arrow.FLOAT32:
-		_, ok = v.(float32)
-	case arrow.FLOAT64:
-		_, ok = v.(float64)
-	case arrow.STRING:
-		_, ok = v.(string)
-	case arrow.BINARY:
-		_, ok = v.([]byte)
-	case arrow.LIST:
-		l, isList := v.([]any)
-		if !isList {
-			break
-		}
-		elem := t.(*arrow.ListType).Elem()
-		for i, e := range l {
-			if err := checkGo(e, elem); err != nil {
-				return fmt.Errorf("element %d: %w", i, err)
-			}
-		}
-		return nil
-	case arrow.MAP:
-		m, isMap := v.(map[string]any)
-		if !isMap {
-			break
-		}
-		item := t.(*arrow.MapType).ItemType()
-		for k, e := range m {
-			if err := checkGo(e, item); err != nil {
-				return fmt.Errorf("key %q: %w", k, err)
-			}
-		}
-		return nil
-	default:
-		return fmt.Errorf("unsupported Arrow type %s", t)
-	}
-	if !ok {
-		return fmt.Errorf("value %v has Go type %T, want the Go type of %s", v, v, t)
-	}
-	return nil
 }
 
 // toInt64 returns an integer value widened to int64 (bool: 1 or 0).
@@ -149,25 +91,11 @@ func sane(f float64) any {
 func compareValues(a, b any) int {
 	switch x := a.(type) {
 	case string:
-		y := b.(string)
-		switch {
-		case x < y:
-			return -1
-		case x > y:
-			return 1
-		}
-		return 0
+		return cmp.Compare(x, b.(string))
 	case float32, float64:
 		return javaCompare(toFloat64(a), toFloat64(b))
 	}
-	x, y := toInt64(a), toInt64(b)
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
+	return cmp.Compare(toInt64(a), toInt64(b))
 }
 
 // javaCompare is java.lang.Double.compare.
@@ -178,14 +106,7 @@ func javaCompare(a, b float64) int {
 	if a > b {
 		return 1
 	}
-	ab, bb := javaBits(a), javaBits(b)
-	switch {
-	case ab < bb:
-		return -1
-	case ab > bb:
-		return 1
-	}
-	return 0
+	return cmp.Compare(javaBits(a), javaBits(b))
 }
 
 // javaBits is Double.doubleToLongBits: the bits with every NaN made the

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/chronon-go/chronon/core/api"
+	"github.com/chronon-go/chronon/core/batch"
 )
 
 // Event is one input row: its event time (epoch milliseconds) and its column
@@ -61,7 +62,7 @@ func (p *plan) build(events []Event, T int64, mode TailMode) (*node, error) {
 		if !Counts(e.Ts, T, p.part.Window, mode) {
 			continue
 		}
-		if err := checkGo(e.Values[p.part.InputColumn], p.input); err != nil {
+		if err := batch.CheckValue(e.Values[p.part.InputColumn], p.input); err != nil {
 			return nil, fmt.Errorf("event at ts %d, column %q: %w", e.Ts, p.part.InputColumn, err)
 		}
 		counted = append(counted, e)

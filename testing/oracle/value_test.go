@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/chronon-go/chronon/core/api"
+	"github.com/chronon-go/chronon/core/batch"
 )
 
 var (
@@ -104,7 +105,7 @@ func runValueCases(t *testing.T, cases []valueCase) {
 		ot, err := OutputType(c.part, c.input)
 		if err != nil {
 			t.Errorf("%s: OutputType: %v", c.name, err)
-		} else if err := checkGo(got, ot); err != nil {
+		} else if err := batch.CheckValue(got, ot); err != nil {
 			t.Errorf("%s: answer does not match output type %s: %v", c.name, ot, err)
 		}
 		// The oracle accepts its own answer.
