@@ -17,17 +17,15 @@ var benchSchema = exprload.Schema
 
 func benchBatch(testing.TB) arrow.RecordBatch { return exprload.Batch() }
 
-func BenchmarkEvalBatch(b *testing.B) {
+// benchArrays times f over the benchmark batch; bytes > 0 reports
+// throughput as bytes per batch.
+func benchArrays(b *testing.B, bytes int64, f func(arrow.RecordBatch) (arrow.Array, error)) {
 	rec := benchBatch(b)
 	defer rec.Release()
-	p, err := Compile("(price * 1.1 + tax) / qty", benchSchema)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(benchRows * 8)
+	b.SetBytes(bytes)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		arr, err := p.EvalBatch(rec)
+		arr, err := f(rec)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -35,31 +33,30 @@ func BenchmarkEvalBatch(b *testing.B) {
 	}
 }
 
-func BenchmarkHandLoop(b *testing.B) {
-	rec := benchBatch(b)
-	defer rec.Release()
-	b.SetBytes(benchRows * 8)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		exprload.HandLoop(rec).Release()
+// benchProgram times EvalBatch of src over the benchmark batch.
+func benchProgram(b *testing.B, src string, bytes int64) {
+	p, err := Compile(src, benchSchema)
+	if err != nil {
+		b.Fatal(err)
 	}
+	benchArrays(b, bytes, p.EvalBatch)
+}
+
+// handLoop adapts a hand-written loop to benchArrays.
+func handLoop(f func(arrow.RecordBatch) arrow.Array) func(arrow.RecordBatch) (arrow.Array, error) {
+	return func(rec arrow.RecordBatch) (arrow.Array, error) { return f(rec), nil }
+}
+
+func BenchmarkEvalBatch(b *testing.B) { benchProgram(b, exprload.Expression, benchRows*8) }
+
+func BenchmarkHandLoop(b *testing.B) { benchArrays(b, benchRows*8, handLoop(exprload.HandLoop)) }
+
+func BenchmarkHandLoopTight(b *testing.B) {
+	benchArrays(b, benchRows*8, handLoop(exprload.HandLoopTight))
 }
 
 func BenchmarkEvalBatchFilter(b *testing.B) {
-	rec := benchBatch(b)
-	defer rec.Release()
-	p, err := Compile("price > 50 AND country IN ('US', 'CA') AND qty IS NOT NULL", benchSchema)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		arr, err := p.EvalBatch(rec)
-		if err != nil {
-			b.Fatal(err)
-		}
-		arr.Release()
-	}
+	benchProgram(b, "price > 50 AND country IN ('US', 'CA') AND qty IS NOT NULL", 0)
 }
 
 func BenchmarkEvalRow(b *testing.B) {
@@ -95,16 +92,6 @@ func BenchmarkEvalRowDerivation(b *testing.B) {
 		if _, err := p.EvalRow(row); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-func BenchmarkHandLoopTight(b *testing.B) {
-	rec := benchBatch(b)
-	defer rec.Release()
-	b.SetBytes(benchRows * 8)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		exprload.HandLoopTight(rec).Release()
 	}
 }
 
