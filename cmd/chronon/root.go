@@ -44,6 +44,9 @@ func newRootCmd() *cobra.Command {
 		newShowCmd(a),
 		newSQLCmd(a),
 		newAnalyzeCmd(a),
+		newStagingQueryCmd(a),
+		newBackfillCmd(a),
+		newGroupByBackfillCmd(a),
 	)
 	return root
 }

@@ -100,6 +100,9 @@ type Base struct {
 	Bucket int // column index of the bucket value, or -1
 }
 
+// InputOf returns event e's input to the base's aggregator.
+func (b *Base) InputOf(e *Event) Input { return b.input(e) }
+
 func (b *Base) input(e *Event) Input {
 	in := Input{Value: e.Values[b.Input], Ts: e.Ts}
 	if b.Bucket >= 0 {

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package backfill
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/chronon-go/chronon/core/expr"
+)
+
+// KeyEncoder turns the key columns of a record into one byte string per
+// row, equal for equal keys whatever the integer width (a left int32 column
+// joins a GroupBy's int64 key), so rows can be grouped and sharded.
+type KeyEncoder struct {
+	cols []arrow.Array
+}
+
+// NewKeyEncoder reads the named columns of rec.
+func NewKeyEncoder(rec arrow.RecordBatch, names []string) (*KeyEncoder, error) {
+	e := &KeyEncoder{}
+	for _, n := range names {
+		idx := rec.Schema().FieldIndices(n)
+		if len(idx) == 0 {
+			return nil, fmt.Errorf("key column %q is missing (columns: %v)", n, fieldNames(rec.Schema()))
+		}
+		e.cols = append(e.cols, rec.Column(idx[0]))
+	}
+	return e, nil
+}
+
+func fieldNames(s *arrow.Schema) []string {
+	out := make([]string, s.NumFields())
+	for i, f := range s.Fields() {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// Append appends row i's key to dst. ok is false when a key value is null:
+// such rows never join (Chronon drops them).
+func (e *KeyEncoder) Append(dst []byte, i int) (out []byte, ok bool) {
+	for _, c := range e.cols {
+		if c.IsNull(i) {
+			return dst, false
+		}
+		switch a := c.(type) {
+		case *array.String:
+			dst = appendString(dst, a.Value(i))
+		case *array.LargeString:
+			dst = appendString(dst, a.Value(i))
+		case *array.Int64:
+			dst = appendInt(dst, a.Value(i))
+		case *array.Int32:
+			dst = appendInt(dst, int64(a.Value(i)))
+		case *array.Int16:
+			dst = appendInt(dst, int64(a.Value(i)))
+		case *array.Int8:
+			dst = appendInt(dst, int64(a.Value(i)))
+		case *array.Boolean:
+			v := byte(0)
+			if a.Value(i) {
+				v = 1
+			}
+			dst = append(dst, 'b', v)
+		case *array.Float64:
+			dst = append(dst, 'f')
+			dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(a.Value(i)))
+		case *array.Float32:
+			dst = append(dst, 'f')
+			dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(float64(a.Value(i))))
+		default:
+			dst = appendString(append(dst, 'o'), fmt.Sprint(expr.ValueAt(c, i)))
+		}
+	}
+	return dst, true
+}
+
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, 's')
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+func appendInt(dst []byte, v int64) []byte {
+	dst = append(dst, 'i')
+	return binary.BigEndian.AppendUint64(dst, uint64(v))
+}
+
+// AppendDay appends a partition day to a key: entity snapshots group rows
+// by key and snapshot day.
+func AppendDay(dst []byte, day int64) []byte {
+	dst = append(dst, 'd')
+	return binary.BigEndian.AppendUint64(dst, uint64(day))
+}
+
+// ShardOf returns the shard of an encoded key among n, the same in every
+// process (FNV-1a, no random seed).
+func ShardOf(key []byte, n int) int {
+	h := uint64(14695981039346656037)
+	for _, c := range key {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return int(h % uint64(n))
+}

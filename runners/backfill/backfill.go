@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package backfill
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/chronon-go/chronon/core/api"
+	core "github.com/chronon-go/chronon/core/backfill"
+	"github.com/chronon-go/chronon/plugins/warehouse"
+	"github.com/chronon-go/chronon/runners/beamrun"
+	"github.com/chronon-go/chronon/runners/plan"
+	"github.com/chronon-go/chronon/transforms"
+)
+
+// Options configure a backfill.
+type Options struct {
+	// Root is the warehouse root workers open (the launcher's warehouse).
+	Root string
+	// Start and End bound the output partitions (plan.Options).
+	Start, End string
+	// WindowTail is chronon.yaml's window_tail.
+	WindowTail string
+	// Strict makes missing event partitions errors.
+	Strict bool
+	// Runner chooses and configures the Beam runner.
+	Runner beamrun.Options
+	// Shards is the number of key shards (default 16).
+	Shards int
+	// Log receives progress lines (nil: discarded).
+	Log *slog.Logger
+}
+
+// Result says what a backfill did.
+type Result struct {
+	Plan *plan.Plan
+	// Table is the output table.
+	Table string
+	// Computed are the partitions written (none when up to date, or for a
+	// dry run).
+	Computed []string
+	// Rows is the number of rows written.
+	Rows int64
+	// Elapsed is the wall time of the pipeline and commit.
+	Elapsed time.Duration
+}
+
+// Join backfills j's output table.
+func Join(ctx context.Context, wh warehouse.Warehouse, j *api.Join, opts Options) (*Result, error) {
+	p, err := plan.PlanJoin(j, describe(ctx, wh), planOptions(opts))
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	// Compile here too: a bad select or key fails before any worker starts.
+	cj, err := core.CompileJoin(j, transforms.SchemaOf(ctx, wh), opts.WindowTail)
+	if err != nil {
+		return nil, err
+	}
+	def, err := api.Marshal(j)
+	if err != nil {
+		return nil, err
+	}
+	var tasks []transforms.ReadTask
+	for _, ds := range p.Compute {
+		tasks = append(tasks, transforms.ReadTask{Table: j.Left.Table(), DS: ds, Role: transforms.RoleLeft})
+	}
+	for pi, part := range cj.Parts {
+		more, err := partTasks(ctx, wh, p, pi, part)
+		if err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, more...)
+	}
+	return run(ctx, wh, p, &transforms.Job{Kind: api.KindJoin, Definition: string(def)}, tasks, opts)
+}
+
+// GroupBy backfills g's daily snapshot table.
+func GroupBy(ctx context.Context, wh warehouse.Warehouse, g *api.GroupBy, opts Options) (*Result, error) {
+	p, err := plan.PlanGroupBy(g, describe(ctx, wh), planOptions(opts))
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	cg, err := core.CompileGroupByBackfill(g, transforms.SchemaOf(ctx, wh), opts.WindowTail)
+	if err != nil {
+		return nil, err
+	}
+	def, err := api.Marshal(g)
+	if err != nil {
+		return nil, err
+	}
+	tasks, err := partTasks(ctx, wh, p, 0, cg.Part)
+	if err != nil {
+		return nil, err
+	}
+	return run(ctx, wh, p, &transforms.Job{Kind: api.KindGroupBy, Definition: string(def)}, tasks, opts)
+}
+
+func planOptions(o Options) plan.Options {
+	return plan.Options{Start: o.Start, End: o.End, WindowTail: o.WindowTail, Strict: o.Strict}
+}
+
+func describe(ctx context.Context, wh warehouse.Warehouse) plan.DescribeFunc {
+	return func(table string) (*warehouse.TableInfo, error) { return wh.Describe(ctx, table) }
+}
+
+// partTasks lists the partitions a GroupBy's sources contribute: those the
+// plan requires of each table that exist.
+func partTasks(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, part int, cp *core.Part) ([]transforms.ReadTask, error) {
+	var out []transforms.ReadTask
+	add := func(table string, role transforms.Role, source int) error {
+		info, err := wh.Describe(ctx, table)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.Name, err)
+		}
+		have := map[string]bool{}
+		for _, pt := range info.Partitions {
+			have[pt.DS] = true
+		}
+		for _, ds := range p.Required[table] {
+			if have[ds] {
+				out = append(out, transforms.ReadTask{Table: table, DS: ds, Role: role, Part: part, Source: source})
+			}
+		}
+		return nil
+	}
+	for si, s := range cp.GroupBy.Def.Sources {
+		if err := add(s.Table(), transforms.RoleEvents, si); err != nil {
+			return nil, err
+		}
+		if cp.Mutations[si] != nil {
+			if err := add(s.Entities.MutationTable, transforms.RoleMutations, si); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// run executes the pipeline and commits its output.
+func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transforms.Job, tasks []transforms.ReadTask, opts Options) (*Result, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	res := &Result{Plan: p, Table: p.Outputs[0].Table}
+	for _, w := range p.Warnings {
+		log.Warn(w, "definition", p.Name)
+	}
+	if len(p.Compute) == 0 {
+		log.Info("up to date", "definition", p.Name, "table", res.Table, "partitions", 0)
+		return res, nil
+	}
+	start := time.Now()
+	scratch, err := newScratch(opts.Root)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(scratch)
+	job.Warehouse = opts.Root
+	job.Scratch = scratch
+	job.WindowTail = opts.WindowTail
+	job.Shards = opts.Shards
+	if job.Shards <= 0 {
+		job.Shards = 16
+	}
+	job.Days = p.Compute
+	log.Info("backfill", "definition", p.Name, "table", res.Table, "partitions", len(p.Compute),
+		"from", p.Compute[0], "to", p.Compute[len(p.Compute)-1], "inputs", len(tasks), "runner", runnerName(opts.Runner.Runner))
+
+	beamrun.Init()
+	pipe, s := beam.NewPipelineWithRoot()
+	if _, err := transforms.Backfill(s, job, tasks); err != nil {
+		return nil, err
+	}
+	ropts := opts.Runner
+	ropts.Log = log
+	if err := beamrun.Run(ctx, pipe, ropts); err != nil {
+		return nil, fmt.Errorf("%s: %w", p.Name, err)
+	}
+	if opts.Runner.DryRun {
+		return res, nil
+	}
+	log.Info("pipeline done", "definition", p.Name, "elapsed", time.Since(start).Round(time.Millisecond))
+	rows, err := commit(ctx, wh, p, scratch)
+	if err != nil {
+		return nil, err
+	}
+	res.Computed = p.Compute
+	res.Rows = rows
+	res.Elapsed = time.Since(start)
+	log.Info("committed", "definition", p.Name, "table", res.Table, "partitions", len(p.Compute), "rows", rows,
+		"elapsed", res.Elapsed.Round(time.Millisecond))
+	return res, nil
+}
+
+func runnerName(r string) string {
+	if r == "" {
+		return beamrun.Direct
+	}
+	return r
+}
+
+// scratchDir holds the workers' finished partitions under the warehouse
+// root (a hidden name the warehouse never lists as a table).
+const scratchDir = ".scratch"
+
+func newScratch(root string) (string, error) {
+	var id [8]byte
+	rand.Read(id[:])
+	dir := filepath.Join(root, scratchDir, "job-"+hex.EncodeToString(id[:]))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("create scratch directory: %w", err)
+	}
+	return dir, nil
+}
+
+// commit writes every computed partition from the scratch files into the
+// output table in one transaction; a partition without files is written
+// empty, so it counts as computed.
+func commit(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, scratch string) (rows int64, err error) {
+	out := p.Outputs[0]
+	schema := dataSchema(p.Schema)
+	txn, err := wh.Begin(ctx, out.Table, schema, warehouse.WriteOptions{Mode: warehouse.Overwrite, SemanticHash: out.SemanticHash})
+	if err != nil {
+		return 0, fmt.Errorf("write %s: %w", out.Table, err)
+	}
+	defer func() {
+		if err != nil {
+			txn.Abort()
+		}
+	}()
+	for _, ds := range p.Compute {
+		files, err := filepath.Glob(filepath.Join(scratch, "ds="+ds, "*.arrow"))
+		if err != nil {
+			return 0, err
+		}
+		slices.Sort(files)
+		wrote := false
+		for _, f := range files {
+			n, err := copyFile(ctx, txn, ds, f, schema)
+			if err != nil {
+				return 0, fmt.Errorf("write %s/ds=%s: %w", out.Table, ds, err)
+			}
+			rows += n
+			wrote = wrote || n > 0
+		}
+		if !wrote {
+			empty := array.NewRecordBatch(schema, emptyColumns(schema), 0)
+			err := txn.Write(ctx, ds, empty)
+			empty.Release()
+			if err != nil {
+				return 0, fmt.Errorf("write %s/ds=%s: %w", out.Table, ds, err)
+			}
+		}
+	}
+	if err := txn.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("commit %s: %w", out.Table, err)
+	}
+	return rows, nil
+}
+
+// dataSchema drops ds from an output schema.
+func dataSchema(s *arrow.Schema) *arrow.Schema {
+	var fields []arrow.Field
+	for _, f := range s.Fields() {
+		if f.Name != api.PartitionColumn {
+			fields = append(fields, f)
+		}
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+func emptyColumns(s *arrow.Schema) []arrow.Array {
+	cols := make([]arrow.Array, s.NumFields())
+	for i, f := range s.Fields() {
+		b := array.NewBuilder(memory.DefaultAllocator, f.Type)
+		cols[i] = b.NewArray()
+		b.Release()
+	}
+	return cols
+}
+
+// copyFile writes one scratch file's batches under the table's schema: the
+// engine's column types must be the planned ones.
+func copyFile(ctx context.Context, txn warehouse.Txn, ds, path string, schema *arrow.Schema) (int64, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer fh.Close()
+	r, err := ipc.NewFileReader(fh)
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer r.Close()
+	var rows int64
+	for i := 0; i < r.NumRecords(); i++ {
+		rec, err := r.RecordBatch(i)
+		if err != nil {
+			return rows, fmt.Errorf("read %s: %w", path, err)
+		}
+		typed, err := conform(rec, schema)
+		if err != nil {
+			return rows, err
+		}
+		err = txn.Write(ctx, ds, typed)
+		typed.Release()
+		if err != nil {
+			return rows, err
+		}
+		rows += rec.NumRows()
+	}
+	return rows, nil
+}
+
+// conform returns rec's columns under schema, by name.
+func conform(rec arrow.RecordBatch, schema *arrow.Schema) (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, schema.NumFields())
+	var bad []string
+	for i, f := range schema.Fields() {
+		idx := rec.Schema().FieldIndices(f.Name)
+		if len(idx) == 0 {
+			return nil, fmt.Errorf("computed rows lack column %s (have %s)", f.Name, strings.Join(names(rec.Schema()), ", "))
+		}
+		c := rec.Column(idx[0])
+		if !arrow.TypeEqual(c.DataType(), f.Type) {
+			bad = append(bad, fmt.Sprintf("%s is %s, planned %s", f.Name, c.DataType(), f.Type))
+			continue
+		}
+		cols[i] = c
+	}
+	if len(bad) > 0 {
+		return nil, errors.New("computed column types differ from the planned schema: " + strings.Join(bad, "; "))
+	}
+	return array.NewRecordBatch(schema, cols, rec.NumRows()), nil
+}
+
+func names(s *arrow.Schema) []string {
+	out := make([]string, s.NumFields())
+	for i, f := range s.Fields() {
+		out[i] = f.Name
+	}
+	return out
+}

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package beamrun
+
+import (
+	"context"
+	"log/slog"
+
+	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+)
+
+// slogger routes Beam's log lines to slog. Beam logs its pipeline graph
+// and every step at INFO; those become DEBUG lines so a backfill's own
+// progress stays readable.
+type slogger struct{ l *slog.Logger }
+
+func (s slogger) Log(ctx context.Context, sev beamlog.Severity, _ int, msg string) {
+	level := slog.LevelDebug
+	switch sev {
+	case beamlog.SevWarn:
+		level = slog.LevelWarn
+	case beamlog.SevError, beamlog.SevFatal:
+		level = slog.LevelError
+	}
+	s.l.Log(ctx, level, msg, "component", "beam")
+}

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package transforms
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/chronon-go/chronon/core/api"
+	"github.com/chronon-go/chronon/core/backfill"
+	"github.com/chronon-go/chronon/plugins/warehouse"
+)
+
+func init() {
+	register.DoFn4x1[context.Context, string, func(string, []byte), func(string, []byte), error](&readFn{})
+	register.DoFn4x1[context.Context, string, func(*[]byte) bool, func(string, []byte), error](&sweepFn{})
+	register.DoFn4x1[context.Context, string, func(*[]byte) bool, func(string), error](&assembleFn{})
+	register.Emitter2[string, []byte]()
+	register.Emitter1[string]()
+	register.Iter1[[]byte]()
+}
+
+// Backfill adds a GroupBy or Join backfill to the pipeline: it reads the
+// tasks' partitions, sweeps each key shard and writes every output
+// partition to the job's scratch directory. It returns the files written.
+func Backfill(s beam.Scope, job *Job, tasks []ReadTask) (beam.PCollection, error) {
+	spec, err := job.Encode()
+	if err != nil {
+		return beam.PCollection{}, err
+	}
+	s = s.Scope("backfill")
+	elems := make([]string, len(tasks))
+	for i, t := range tasks {
+		elems[i] = t.Encode()
+	}
+	if len(elems) == 0 {
+		return beam.Create(s, ""), nil
+	}
+	tasksCol := beam.Reshuffle(s, beam.CreateList(s, elems))
+	shards, days := beam.ParDo2(s, &readFn{Job: spec}, tasksCol)
+	values := beam.ParDo(s, &sweepFn{Job: spec}, beam.GroupByKey(s, shards))
+	if job.Kind == api.KindGroupBy {
+		// A GroupBy's rows are whole after the sweep.
+		return beam.ParDo(s, &assembleFn{Job: spec}, beam.GroupByKey(s, values)), nil
+	}
+	all := beam.Flatten(s, values, days)
+	return beam.ParDo(s, &assembleFn{Job: spec}, beam.GroupByKey(s, all)), nil
+}
+
+// readFn reads one partition and emits its rows: query and event batches
+// by key shard, and a join's left rows by day.
+type readFn struct {
+	Job string
+	c   *compiled
+}
+
+func (f *readFn) Setup() error {
+	c, err := compileJob(f.Job)
+	f.c = c
+	return err
+}
+
+func (f *readFn) Teardown() {
+	if f.c != nil {
+		f.c.close()
+	}
+}
+
+func (f *readFn) ProcessElement(ctx context.Context, elem string, byShard, byDay func(string, []byte)) error {
+	if elem == "" {
+		return nil
+	}
+	t, err := decodeTask(elem)
+	if err != nil {
+		return err
+	}
+	day, err := backfill.DayOf(t.DS)
+	if err != nil {
+		return fmt.Errorf("read %s/ds=%s: %w", t.Table, t.DS, err)
+	}
+	sc, err := f.c.wh.Scan(ctx, t.Table, warehouse.ScanOptions{StartDS: t.DS, EndDS: t.DS})
+	if err != nil {
+		return fmt.Errorf("read %s/ds=%s: %w", t.Table, t.DS, err)
+	}
+	defer sc.Close()
+	shards := f.c.job.Shards
+	ordinal := 0
+	for {
+		rec, err := sc.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read %s/ds=%s: %w", t.Table, t.DS, err)
+		}
+		err = f.emit(t, day, rec, &ordinal, shards, byShard, byDay)
+		rec.Release()
+		if err != nil {
+			return fmt.Errorf("read %s/ds=%s: %w", t.Table, t.DS, err)
+		}
+	}
+}
+
+func (f *readFn) emit(t ReadTask, day int64, rec arrow.RecordBatch, ordinal *int, shards int, byShard, byDay func(string, []byte)) error {
+	if t.Role == RoleLeft {
+		lb, err := f.c.join.LeftRows(rec, day, *ordinal)
+		if err != nil || lb == nil {
+			return err
+		}
+		defer lb.Release()
+		*ordinal += int(lb.Rows.NumRows())
+		b, err := encodeElement(tagLeft, 0, lb.Rows)
+		if err != nil {
+			return err
+		}
+		byDay(t.DS, b)
+		for pi, q := range lb.Queries {
+			if err := emitShards(q, f.c.join.Parts[pi].RightKeys, pi, tagQueries, shards, byShard); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	parts := f.c.parts()
+	if t.Part < 0 || t.Part >= len(parts) {
+		return fmt.Errorf("read task names part %d of %d", t.Part, len(parts))
+	}
+	p := parts[t.Part]
+	mutation := t.Role == RoleMutations
+	rows, err := p.EventRows(t.Source, mutation, rec, day)
+	if err != nil || rows == nil {
+		return err
+	}
+	defer rows.Release()
+	tag := tagEvents
+	if mutation {
+		tag = tagMutations
+	}
+	return emitShards(rows, p.GroupBy.Keys, t.Part, tag, shards, byShard)
+}
+
+func emitShards(rec arrow.RecordBatch, keys []string, part int, tag byte, shards int, emit func(string, []byte)) error {
+	split, err := backfill.SplitByShard(rec, keys, shards)
+	if err != nil {
+		return err
+	}
+	for s, sub := range split {
+		b, err := encodeElement(tag, part, sub)
+		sub.Release()
+		if err != nil {
+			return err
+		}
+		emit(shardKey(part, s), b)
+	}
+	return nil
+}
+
+// sweepFn evaluates one key shard of one join part (or of the GroupBy) and
+// emits its values by output day.
+type sweepFn struct {
+	Job string
+	c   *compiled
+}
+
+func (f *sweepFn) Setup() error {
+	c, err := compileJob(f.Job)
+	f.c = c
+	return err
+}
+
+func (f *sweepFn) Teardown() {
+	if f.c != nil {
+		f.c.close()
+	}
+}
+
+func (f *sweepFn) ProcessElement(ctx context.Context, key string, values func(*[]byte) bool, emit func(string, []byte)) error {
+	part, _, err := parseShardKey(key)
+	if err != nil {
+		return err
+	}
+	var in backfill.Shard
+	var b []byte
+	for values(&b) {
+		e, err := decodeElement(b)
+		if err != nil {
+			return fmt.Errorf("shard %s: %w", key, err)
+		}
+		switch e.tag {
+		case tagQueries:
+			in.Queries = append(in.Queries, e.recs...)
+		case tagEvents:
+			in.Events = append(in.Events, e.recs...)
+		case tagMutations:
+			in.Mutations = append(in.Mutations, e.recs...)
+		default:
+			return fmt.Errorf("shard %s: unexpected element tag %q", key, e.tag)
+		}
+	}
+	defer releaseRecs(in.Queries)
+	defer releaseRecs(in.Events)
+	defer releaseRecs(in.Mutations)
+	var out map[int64]arrow.RecordBatch
+	if f.c.gb != nil {
+		out, err = f.c.gb.Evaluate(f.c.days, in.Events)
+	} else {
+		p := f.c.join.Parts[part]
+		out, err = p.GroupBy.Evaluate(p.Rule, in)
+	}
+	if err != nil {
+		return fmt.Errorf("shard %s: %w", key, err)
+	}
+	for day, rec := range out {
+		b, err := encodeElement(tagValues, part, rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+		emit(backfill.DayString(day), b)
+	}
+	return nil
+}
+
+// assembleFn builds one output partition from its left rows and values and
+// writes it to the scratch directory.
+type assembleFn struct {
+	Job string
+	c   *compiled
+}
+
+func (f *assembleFn) Setup() error {
+	c, err := compileJob(f.Job)
+	f.c = c
+	return err
+}
+
+func (f *assembleFn) Teardown() {
+	if f.c != nil {
+		f.c.close()
+	}
+}
+
+func (f *assembleFn) ProcessElement(ctx context.Context, ds string, values func(*[]byte) bool, emit func(string)) error {
+	var left []arrow.RecordBatch
+	parts := make([][]arrow.RecordBatch, len(f.c.parts()))
+	defer func() {
+		releaseRecs(left)
+		for _, p := range parts {
+			releaseRecs(p)
+		}
+	}()
+	var b []byte
+	for values(&b) {
+		e, err := decodeElement(b)
+		if err != nil {
+			return fmt.Errorf("partition %s: %w", ds, err)
+		}
+		switch e.tag {
+		case tagLeft:
+			left = append(left, e.recs...)
+		case tagValues:
+			parts[e.part] = append(parts[e.part], e.recs...)
+		default:
+			return fmt.Errorf("partition %s: unexpected element tag %q", ds, e.tag)
+		}
+	}
+	var rec arrow.RecordBatch
+	var err error
+	if f.c.join != nil {
+		rec, err = f.c.join.Assemble(left, parts)
+	} else {
+		rec, err = backfill.Concat(parts[0])
+	}
+	if err != nil || rec == nil {
+		return err
+	}
+	defer rec.Release()
+	path, err := writeScratch(f.c.job.Scratch, ds, rec)
+	if err != nil {
+		return err
+	}
+	emit(path)
+	return nil
+}
+
+// writeScratch writes rec (without its ds column) as an Arrow IPC file
+// under dir/ds=DS/, aside then renamed, so the launcher never sees half a
+// file.
+func writeScratch(dir, ds string, rec arrow.RecordBatch) (string, error) {
+	rec = dropColumn(rec, api.PartitionColumn)
+	defer rec.Release()
+	pdir := filepath.Join(dir, "ds="+ds)
+	if err := os.MkdirAll(pdir, 0o755); err != nil {
+		return "", fmt.Errorf("write partition %s: %w", ds, err)
+	}
+	var id [8]byte
+	rand.Read(id[:])
+	path := filepath.Join(pdir, hex.EncodeToString(id[:])+".arrow")
+	tmp := path + ".tmp"
+	fh, err := os.Create(tmp)
+	if err != nil {
+		return "", fmt.Errorf("write partition %s: %w", ds, err)
+	}
+	w, err := ipc.NewFileWriter(fh, ipc.WithSchema(rec.Schema()))
+	if err == nil {
+		err = w.Write(rec)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("write partition %s: %w", ds, err)
+	}
+	return path, nil
+}
+
+// dropColumn returns rec without the named column (rec itself, retained,
+// when it has none).
+func dropColumn(rec arrow.RecordBatch, name string) arrow.RecordBatch {
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		rec.Retain()
+		return rec
+	}
+	var fields []arrow.Field
+	var cols []arrow.Array
+	for i, f := range rec.Schema().Fields() {
+		if i != idx[0] {
+			fields = append(fields, f)
+			cols = append(cols, rec.Column(i))
+		}
+	}
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows())
+}

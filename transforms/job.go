@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package transforms
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/chronon-go/chronon/core/api"
+	"github.com/chronon-go/chronon/core/backfill"
+	"github.com/chronon-go/chronon/plugins/warehouse"
+	"github.com/chronon-go/chronon/plugins/warehouse/parquet"
+)
+
+// Job describes one backfill pipeline. It travels to workers as JSON inside
+// every DoFn (Beam serializes DoFn fields), so workers need nothing but the
+// warehouse it names.
+type Job struct {
+	// Warehouse is the warehouse root the workers read (and Scratch sits in).
+	Warehouse string `json:"warehouse"`
+	// Scratch is the directory workers write finished partitions to, as
+	// Arrow IPC files under ds=YYYY-MM-DD/; the launcher commits them.
+	Scratch string `json:"scratch"`
+	// Kind is api.KindJoin or api.KindGroupBy.
+	Kind api.Kind `json:"kind"`
+	// Definition is the compiled Chronon JSON of the Join or GroupBy.
+	Definition string `json:"definition"`
+	// WindowTail is "exact" or "hop".
+	WindowTail string `json:"windowTail"`
+	// Shards is the number of key shards.
+	Shards int `json:"shards"`
+	// Days are the output partitions to compute.
+	Days []string `json:"days"`
+}
+
+// Role says how a read task's rows enter the pipeline.
+type Role string
+
+// Read task roles.
+const (
+	RoleLeft      Role = "left"
+	RoleEvents    Role = "events"
+	RoleMutations Role = "mutations"
+)
+
+// ReadTask is one partition of one table to read in one role.
+type ReadTask struct {
+	Table string `json:"table"`
+	DS    string `json:"ds"`
+	Role  Role   `json:"role"`
+	// Part is the join part (0 for a GroupBy backfill), Source the
+	// GroupBy's source index.
+	Part   int `json:"part"`
+	Source int `json:"source"`
+}
+
+// Encode returns the task as the string element the pipeline carries.
+func (t ReadTask) Encode() string {
+	b, _ := json.Marshal(t)
+	return string(b)
+}
+
+func decodeTask(s string) (ReadTask, error) {
+	var t ReadTask
+	if err := json.Unmarshal([]byte(s), &t); err != nil {
+		return t, fmt.Errorf("decode read task %q: %w", s, err)
+	}
+	return t, nil
+}
+
+// Encode returns the job as the JSON its DoFns carry.
+func (j *Job) Encode() (string, error) {
+	b, err := json.Marshal(j)
+	if err != nil {
+		return "", fmt.Errorf("encode job: %w", err)
+	}
+	return string(b), nil
+}
+
+// compiled is what a worker builds from a Job once per DoFn instance.
+type compiled struct {
+	job  Job
+	wh   warehouse.Warehouse
+	join *backfill.Join
+	gb   *backfill.GroupByBackfill
+	days []int64
+}
+
+// parts returns the compiled join parts, or the GroupBy as the only part.
+func (c *compiled) parts() []*backfill.Part {
+	if c.join != nil {
+		return c.join.Parts
+	}
+	return []*backfill.Part{c.gb.Part}
+}
+
+func (c *compiled) close() {
+	if c.wh != nil {
+		c.wh.Close()
+	}
+}
+
+// compileJob opens the warehouse and compiles the job's definition.
+func compileJob(spec string) (*compiled, error) {
+	c := &compiled{}
+	if err := json.Unmarshal([]byte(spec), &c.job); err != nil {
+		return nil, fmt.Errorf("decode job: %w", err)
+	}
+	wh, err := parquet.Open(c.job.Warehouse, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.wh = wh
+	schemas := SchemaOf(context.Background(), wh)
+	switch c.job.Kind {
+	case api.KindJoin:
+		var j *api.Join
+		if j, err = api.ParseJoin([]byte(c.job.Definition)); err != nil {
+			c.close()
+			return nil, fmt.Errorf("decode join: %w", err)
+		}
+		c.join, err = backfill.CompileJoin(j, schemas, c.job.WindowTail)
+	case api.KindGroupBy:
+		var g *api.GroupBy
+		if g, err = api.ParseGroupBy([]byte(c.job.Definition)); err != nil {
+			c.close()
+			return nil, fmt.Errorf("decode group by: %w", err)
+		}
+		c.gb, err = backfill.CompileGroupByBackfill(g, schemas, c.job.WindowTail)
+	default:
+		err = fmt.Errorf("unknown job kind %q", c.job.Kind)
+	}
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	for _, ds := range c.job.Days {
+		d, err := backfill.DayOf(ds)
+		if err != nil {
+			c.close()
+			return nil, fmt.Errorf("job day %q: %w", ds, err)
+		}
+		c.days = append(c.days, d)
+	}
+	return c, nil
+}
+
+// SchemaOf looks up table schemas in a warehouse, caching them.
+func SchemaOf(ctx context.Context, wh warehouse.Warehouse) backfill.SchemaFunc {
+	type entry struct {
+		schema *arrow.Schema
+		err    error
+	}
+	var mu sync.Mutex
+	cache := map[string]entry{}
+	return func(table string) (*arrow.Schema, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if e, ok := cache[table]; ok {
+			return e.schema, e.err
+		}
+		var e entry
+		info, err := wh.Describe(ctx, table)
+		if err != nil {
+			e.err = err
+		} else {
+			e.schema = info.Schema
+		}
+		cache[table] = e
+		return e.schema, e.err
+	}
+}
