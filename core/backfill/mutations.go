@@ -55,6 +55,9 @@ type mutation struct {
 // events returns the mutation rows of refs (sorted by mutation ts). Rows
 // without a ts are skipped: they cannot fall in any window.
 func (m *mutationColumns) events(refs []rowRef, width int) []mutation {
+	if m == nil || len(refs) == 0 {
+		return nil
+	}
 	out := make([]mutation, 0, len(refs))
 	evs := makeEvents(refs, m.values, width)
 	for i, r := range refs {

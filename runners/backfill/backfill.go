@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/chronon-go/chronon/core/api"
 	core "github.com/chronon-go/chronon/core/backfill"
+	"github.com/chronon-go/chronon/core/batch"
 	"github.com/chronon-go/chronon/plugins/warehouse"
 	"github.com/chronon-go/chronon/runners/beamrun"
 	"github.com/chronon-go/chronon/runners/plan"
@@ -126,7 +128,10 @@ func describe(ctx context.Context, wh warehouse.Warehouse) plan.DescribeFunc {
 }
 
 // partTasks lists the partitions a GroupBy's sources contribute: those the
-// plan requires of each table that exist.
+// plan requires of each table that exist. A snapshot (or mutation) table is
+// also read a day either side: the plan counts days by the left's ds, but a
+// left row near midnight may have its ts on the neighbouring day, and an
+// events left reads the snapshot before the day of its ts.
 func partTasks(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, part int, cp *core.Part) ([]transforms.ReadTask, error) {
 	var out []transforms.ReadTask
 	add := func(table string, role transforms.Role, source int) error {
@@ -138,7 +143,18 @@ func partTasks(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, part i
 		for _, pt := range info.Partitions {
 			have[pt.DS] = true
 		}
+		want := map[string]bool{}
 		for _, ds := range p.Required[table] {
+			want[ds] = true
+			if cp.Rule.Snapshot() {
+				for _, shift := range []int{-1, 1} {
+					if n, err := batch.ShiftDS(ds, shift); err == nil {
+						want[n] = true
+					}
+				}
+			}
+		}
+		for _, ds := range slices.Sorted(maps.Keys(want)) {
 			if have[ds] {
 				out = append(out, transforms.ReadTask{Table: table, DS: ds, Role: role, Part: part, Source: source})
 			}

@@ -13,6 +13,13 @@
 //   - Check compares an engine's answer with it, with the float tolerance of
 //     the contract and configurable tolerances for the sketch operations.
 //   - RandomEvents and RandomQueryTimes generate edge-heavy test data.
+//   - GroupByBackfill and JoinBackfill give the expected rows of a GroupBy's
+//     or a Join's backfill over small in-memory tables, one cell at a time
+//     (aggregated cells are judged by Check), and CheckRow compares an
+//     engine's output row with one. They re-derive partition choice,
+//     accuracy, key matching and entity mutations from Chronon's rules,
+//     scanning every row for every query (O(rows x queries)); only
+//     expressions are evaluated with core/expr.
 //
 // # Conventions where the contract leaves room
 //
