@@ -35,9 +35,9 @@ func CompileGroupByBackfill(g *api.GroupBy, schemas SchemaFunc, windowTail strin
 
 // Evaluate computes the output rows of one shard's events for the output
 // days: the keys that have rows (an entity key: in that day's snapshot),
-// their values and ds, after the GroupBy's derivations. Rows whose values
-// are all null are dropped, as Chronon drops them. The result maps a day
-// to its rows.
+// their values and ds, after the GroupBy's derivations. Rows of an events
+// GroupBy whose values are all null are dropped, as Chronon drops them. The
+// result maps a day to its rows.
 func (b *GroupByBackfill) Evaluate(days []int64, events []arrow.RecordBatch) (map[int64]arrow.RecordBatch, error) {
 	p := b.Part
 	name := p.GroupBy.Def.MetaData.GetName()
@@ -175,7 +175,8 @@ func (b *GroupByBackfill) queries(days []int64, events []arrow.RecordBatch) (key
 }
 
 // dayRows turns one day's evaluated values into output rows: keys, values
-// (after derivations), ds; rows with only null values are dropped.
+// (after derivations), ds; event snapshot rows with only null values are
+// dropped.
 func (b *GroupByBackfill) dayRows(day int64, keys, vals arrow.RecordBatch) (arrow.RecordBatch, error) {
 	p := b.Part
 	ids := vals.Column(0).(*array.Int64)
@@ -188,7 +189,9 @@ func (b *GroupByBackfill) dayRows(day int64, keys, vals arrow.RecordBatch) (arro
 				break
 			}
 		}
-		if allNull && p.GroupBy.Spec != nil {
+		// Chronon drops the all-null rows of event snapshots
+		// (snapshotEventsBase), not those of entity snapshots.
+		if allNull && p.GroupBy.Spec != nil && p.Rule == RuleDayEnd {
 			continue
 		}
 		keep = append(keep, int32(i))

@@ -215,8 +215,7 @@ func (gb *groupBy) aggCells(events func(p api.AggregationPart) ([]Event, error),
 	return cells, nil
 }
 
-// rowsOf returns the events of the rows with key that pass keep, in table
-// order.
+// rowsOf returns the rows of key that pass keep, in table order.
 func rowsOf(rows []scanRow, keys []string, key []any, keep func(scanRow) bool) []scanRow {
 	var out []scanRow
 	for _, r := range rows {
@@ -227,6 +226,7 @@ func rowsOf(rows []scanRow, keys []string, key []any, keep func(scanRow) bool) [
 	return out
 }
 
+// eventsOf returns the rows as Events, in order.
 func eventsOf(rows []scanRow) []Event {
 	evs := make([]Event, len(rows))
 	for i, r := range rows {
