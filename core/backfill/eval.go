@@ -4,8 +4,11 @@ package backfill
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -180,41 +183,100 @@ func (g *GroupBy) Evaluate(rule Rule, in Shard) (map[int64]arrow.RecordBatch, er
 			return nil, fmt.Errorf("mutations: %w", err)
 		}
 	}
-	out := newDayBuilders(g.Output)
-	defer out.release()
-	row := make([]any, len(g.Output))
-	for _, gr := range gs.list {
-		if len(gr.queries) == 0 || len(gr.events)+len(gr.mutations) == 0 {
-			continue
-		}
-		slices.SortStableFunc(gr.events, func(a, b rowRef) int { return cmp.Compare(a.ts, b.ts) })
-		slices.SortStableFunc(gr.queries, func(a, b query) int { return cmp.Compare(a.t, b.t) })
-		events := makeEvents(gr.events, evCols, len(g.Values))
-		emit := func(q int, vals []any) error {
-			return out.append(RowDay(gr.queries[q].row), gr.queries[q].row, vals)
-		}
-		switch {
-		case g.Spec == nil:
-			err = g.passthrough(rule, events, gr.queries, row, emit)
-		case rule == RuleMutations:
-			slices.SortStableFunc(gr.mutations, func(a, b rowRef) int { return cmp.Compare(a.ts, b.ts) })
-			err = g.withMutations(events, mut.events(gr.mutations, len(g.Values)), gr.queries, row, emit)
-		default:
-			ts := make([]int64, len(gr.queries))
-			for i, q := range gr.queries {
-				ts[i] = q.t
-			}
-			g.Spec.SweepEach(events, ts, func(q int, vals []any) {
-				if err == nil {
-					err = emit(q, vals)
+	// Keys are independent: sweep them on every core (the direct runner
+	// runs one bundle on one goroutine).
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(gs.list)/64))
+	results := make([]map[int64]arrow.RecordBatch, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out := newDayBuilders(g.Output)
+			defer out.release()
+			for i := w; i < len(gs.list); i += workers {
+				if err := g.evaluateGroup(rule, gs.list[i], evCols, mut, out); err != nil {
+					errs[w] = err
+					return
 				}
-			})
+			}
+			results[w] = out.finish()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, r := range results {
+			releaseDays(r)
 		}
-		if err != nil {
-			return nil, err
+		return nil, err
+	}
+	return mergeDays(results)
+}
+
+// evaluateGroup answers one key's queries into out.
+func (g *GroupBy) evaluateGroup(rule Rule, gr *group, evCols [][]arrow.Array, mut *mutationColumns, out *dayBuilders) (err error) {
+	if len(gr.queries) == 0 || len(gr.events)+len(gr.mutations) == 0 {
+		return nil
+	}
+	row := make([]any, len(g.Output))
+	slices.SortStableFunc(gr.events, func(a, b rowRef) int { return cmp.Compare(a.ts, b.ts) })
+	slices.SortStableFunc(gr.queries, func(a, b query) int { return cmp.Compare(a.t, b.t) })
+	events := makeEvents(gr.events, evCols, len(g.Values))
+	emit := func(q int, vals []any) error {
+		return out.append(RowDay(gr.queries[q].row), gr.queries[q].row, vals)
+	}
+	switch {
+	case g.Spec == nil:
+		return g.passthrough(rule, events, gr.queries, row, emit)
+	case rule == RuleMutations:
+		slices.SortStableFunc(gr.mutations, func(a, b rowRef) int { return cmp.Compare(a.ts, b.ts) })
+		return g.withMutations(events, mut.events(gr.mutations, len(g.Values)), gr.queries, row, emit)
+	}
+	ts := make([]int64, len(gr.queries))
+	for i, q := range gr.queries {
+		ts[i] = q.t
+	}
+	g.Spec.SweepEach(events, ts, func(q int, vals []any) {
+		if err == nil {
+			err = emit(q, vals)
+		}
+	})
+	return err
+}
+
+// mergeDays concatenates the workers' records day by day.
+func mergeDays(results []map[int64]arrow.RecordBatch) (map[int64]arrow.RecordBatch, error) {
+	byDay := map[int64][]arrow.RecordBatch{}
+	for _, r := range results {
+		for day, rec := range r {
+			byDay[day] = append(byDay[day], rec)
 		}
 	}
-	return out.finish(), nil
+	out := make(map[int64]arrow.RecordBatch, len(byDay))
+	var err error
+	for day, recs := range byDay {
+		if err == nil {
+			var rec arrow.RecordBatch
+			if rec, err = Concat(recs); err == nil {
+				out[day] = rec
+			}
+		}
+		for _, r := range recs {
+			r.Release()
+		}
+	}
+	if err != nil {
+		releaseDays(out)
+		return nil, err
+	}
+	return out, nil
+}
+
+func releaseDays(m map[int64]arrow.RecordBatch) {
+	for _, r := range m {
+		r.Release()
+	}
 }
 
 func (gs *groups) addQueries(recs []arrow.RecordBatch, snapshot bool) error {
