@@ -151,7 +151,7 @@ func (f *readFn) emit(t ReadTask, day int64, rec arrow.RecordBatch, ordinal *int
 }
 
 func emitShards(rec arrow.RecordBatch, keys []string, part int, tag byte, shards int, emit func(string, []byte)) error {
-	split, err := backfill.SplitByShard(rec, keys, shards)
+	split, err := backfill.SplitByShard(rec, keys, shards, tag == tagQueries)
 	if err != nil {
 		return err
 	}

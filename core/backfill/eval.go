@@ -46,6 +46,10 @@ type Shard struct {
 	Queries   []arrow.RecordBatch
 	Events    []arrow.RecordBatch
 	Mutations []arrow.RecordBatch
+	// SourceKeys says the queries ask for keys taken from the source rows
+	// (a GroupBy backfill): a key with some null values is then a key like
+	// any other, where a left row's null key value matches nothing.
+	SourceKeys bool
 }
 
 type rowRef struct {
@@ -113,9 +117,9 @@ func (gs *groups) addRows(recs []arrow.RecordBatch, snapshot bool, tsCol string,
 			}
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
-			key, ok := enc.Append(gs.keyBuf[:0], i)
+			key, nulls := enc.Append(gs.keyBuf[:0], i)
 			gs.keyBuf = key
-			if !ok || ts.IsNull(i) {
+			if !enc.Usable(nulls, false) || ts.IsNull(i) {
 				continue
 			}
 			if snapshot {
@@ -170,7 +174,7 @@ func (g *GroupBy) Evaluate(rule Rule, in Shard) (map[int64]arrow.RecordBatch, er
 	if err := gs.addRows(in.Mutations, snap, MutationTsColumn, -1, func(gr *group) *[]rowRef { return &gr.mutations }); err != nil {
 		return nil, fmt.Errorf("mutations: %w", err)
 	}
-	if err := gs.addQueries(in.Queries, snap); err != nil {
+	if err := gs.addQueries(in.Queries, snap, !in.SourceKeys); err != nil {
 		return nil, fmt.Errorf("queries: %w", err)
 	}
 	evCols, err := g.valueColumns(in.Events)
@@ -279,7 +283,7 @@ func releaseDays(m map[int64]arrow.RecordBatch) {
 	}
 }
 
-func (gs *groups) addQueries(recs []arrow.RecordBatch, snapshot bool) error {
+func (gs *groups) addQueries(recs []arrow.RecordBatch, snapshot, left bool) error {
 	for _, rec := range recs {
 		enc, err := NewKeyEncoder(rec, gs.g.Keys)
 		if err != nil {
@@ -298,9 +302,9 @@ func (gs *groups) addQueries(recs []arrow.RecordBatch, snapshot bool) error {
 			return err
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
-			key, ok := enc.Append(gs.keyBuf[:0], i)
+			key, nulls := enc.Append(gs.keyBuf[:0], i)
 			gs.keyBuf = key
-			if !ok {
+			if !enc.Usable(nulls, left) {
 				continue
 			}
 			if snapshot {

@@ -50,7 +50,7 @@ func (b *GroupByBackfill) Evaluate(days []int64, events []arrow.RecordBatch) (ma
 	}
 	defer keys.Release()
 	defer queries.Release()
-	vals, err := p.GroupBy.Evaluate(p.Rule, Shard{Queries: []arrow.RecordBatch{queries}, Events: events})
+	vals, err := p.GroupBy.Evaluate(p.Rule, Shard{Queries: []arrow.RecordBatch{queries}, Events: events, SourceKeys: true})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -93,9 +93,9 @@ func (b *GroupByBackfill) queries(days []int64, events []arrow.RecordBatch) (key
 		}
 		var rows []int32
 		for i := 0; i < int(rec.NumRows()); i++ {
-			key, ok := enc.Append(buf[:0], i)
+			key, nulls := enc.Append(buf[:0], i)
 			buf = key
-			if !ok {
+			if !enc.Usable(nulls, false) {
 				continue
 			}
 			if snap {

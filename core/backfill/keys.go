@@ -41,12 +41,15 @@ func fieldNames(s *arrow.Schema) []string {
 	return out
 }
 
-// Append appends row i's key to dst. ok is false when a key value is null:
-// such rows never join (Chronon drops them).
-func (e *KeyEncoder) Append(dst []byte, i int) (out []byte, ok bool) {
+// Append appends row i's key to dst and counts its null key values. Chronon
+// drops a source row only when all its keys are null (GroupBy.from), while a
+// left row with any null key matches nothing (SQL equality); see Usable.
+func (e *KeyEncoder) Append(dst []byte, i int) (out []byte, nulls int) {
 	for _, c := range e.cols {
 		if c.IsNull(i) {
-			return dst, false
+			nulls++
+			dst = append(dst, 'n')
+			continue
 		}
 		switch a := c.(type) {
 		case *array.String:
@@ -77,7 +80,16 @@ func (e *KeyEncoder) Append(dst []byte, i int) (out []byte, ok bool) {
 			dst = appendString(append(dst, 'o'), fmt.Sprint(expr.ValueAt(c, i)))
 		}
 	}
-	return dst, true
+	return dst, nulls
+}
+
+// Usable reports whether a key with nulls null values takes part: a query
+// (left row) needs every key value, a source row at least one.
+func (e *KeyEncoder) Usable(nulls int, query bool) bool {
+	if query {
+		return nulls == 0
+	}
+	return nulls < len(e.cols)
 }
 
 func appendString(dst []byte, s string) []byte {

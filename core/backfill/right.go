@@ -63,9 +63,9 @@ func (p *Part) EventRows(i int, mutation bool, scanned arrow.RecordBatch, day in
 }
 
 // SplitByShard splits rec's rows by the shard of their key columns among n
-// shards. Rows with a null key are dropped. keyDay adds DayColumn to the
-// key (snapshot rules shard by key and day so a key's days spread out).
-func SplitByShard(rec arrow.RecordBatch, keys []string, n int) (map[int]arrow.RecordBatch, error) {
+// shards. Rows whose keys cannot match are dropped (KeyEncoder.Usable;
+// queries says rec holds left rows).
+func SplitByShard(rec arrow.RecordBatch, keys []string, n int, queries bool) (map[int]arrow.RecordBatch, error) {
 	enc, err := NewKeyEncoder(rec, keys)
 	if err != nil {
 		return nil, err
@@ -73,9 +73,9 @@ func SplitByShard(rec arrow.RecordBatch, keys []string, n int) (map[int]arrow.Re
 	idx := make(map[int][]int32)
 	var buf []byte
 	for i := 0; i < int(rec.NumRows()); i++ {
-		key, ok := enc.Append(buf[:0], i)
+		key, nulls := enc.Append(buf[:0], i)
 		buf = key
-		if !ok {
+		if !enc.Usable(nulls, queries) {
 			continue
 		}
 		s := ShardOf(key, n)

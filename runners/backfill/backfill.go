@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -189,7 +190,7 @@ func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transfo
 		return res, nil
 	}
 	start := time.Now()
-	scratch, err := newScratch(opts.Root)
+	scratch, err := newScratch(opts.Root, log)
 	if err != nil {
 		return nil, err
 	}
@@ -242,14 +243,41 @@ func runnerName(r string) string {
 // root (a hidden name the warehouse never lists as a table).
 const scratchDir = ".scratch"
 
-func newScratch(root string) (string, error) {
+// newScratch creates this job's scratch directory, named after the
+// launcher's pid, and removes those of launchers that died (killed mid-run):
+// their partitions were never committed.
+func newScratch(root string, log *slog.Logger) (string, error) {
+	base := filepath.Join(root, scratchDir)
+	entries, _ := os.ReadDir(base)
+	for _, e := range entries {
+		var pid int
+		var rest string
+		if _, err := fmt.Sscanf(e.Name(), "job-%d-%s", &pid, &rest); err != nil || processAlive(pid) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(base, e.Name())); err == nil {
+			log.Info("removed the scratch of a dead backfill", "dir", e.Name())
+		}
+	}
 	var id [8]byte
 	rand.Read(id[:])
-	dir := filepath.Join(root, scratchDir, "job-"+hex.EncodeToString(id[:]))
+	dir := filepath.Join(base, fmt.Sprintf("job-%d-%s", os.Getpid(), hex.EncodeToString(id[:])))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("create scratch directory: %w", err)
 	}
 	return dir, nil
+}
+
+// processAlive reports whether a process with pid runs on this machine.
+func processAlive(pid int) bool {
+	if pid == os.Getpid() {
+		return true
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	return p.Signal(syscall.Signal(0)) == nil
 }
 
 // commit writes every computed partition from the scratch files into the

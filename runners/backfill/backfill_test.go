@@ -61,7 +61,7 @@ func TestGroupByOracle(t *testing.T) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 11))
 			w := newWorld(t, rng, 3)
-			for _, g := range []*api.GroupBy{purchasesGB("test.purchases", api.Temporal), usersAgg(), usersPassthrough()} {
+			for _, g := range []*api.GroupBy{purchasesGB("test.purchases", api.Temporal), usersAgg(), usersPassthrough(), twoKeys()} {
 				ctx := context.Background()
 				res, err := backfill.GroupBy(ctx, w.wh, g, backfill.Options{Root: w.root, Start: w.days[0], Runner: runner("direct"), Shards: 2})
 				if err != nil {
@@ -72,7 +72,9 @@ func TestGroupByOracle(t *testing.T) {
 					t.Fatalf("oracle: %v", err)
 				}
 				got := output(t, w.wh, g.MetaData.OutputTable())
-				check(t, g.MetaData.Name, want, got, func(r map[string]any) string { return fmt.Sprint(r["ds"], "/", r["user"], "/", r["score"]) })
+				check(t, g.MetaData.Name, want, got, func(r map[string]any) string {
+					return fmt.Sprint(r["ds"], "/", r["user"], "/", r["category"], "/", r["score"])
+				})
 			}
 		})
 	}

@@ -115,3 +115,13 @@ func entitiesJoin() *api.Join {
 	j.MetaData.OutputNamespace = "out"
 	return j
 }
+
+// twoKeys groups purchases by user and category: a row whose user is null
+// still counts for its category (Chronon drops a row only when every key is
+// null).
+func twoKeys() *api.GroupBy {
+	g := api.NewGroupBy("test.user_category", []*api.Source{api.EventsSource("data.purchases", purchasesQuery())},
+		[]string{"user", "category"}, api.Sum("price", api.Days(2)), api.CountOf("price"))
+	g.MetaData.OutputNamespace = "out"
+	return g
+}

@@ -98,8 +98,12 @@ func Run(ctx context.Context, p *beam.Pipeline, o Options) error {
 		if o.Project == "" || o.Region == "" {
 			return fmt.Errorf("runner dataflow: --project and --region are required")
 		}
-		if o.StagingLocation == "" && !o.DryRun {
-			return fmt.Errorf("runner dataflow: --staging-location (gs://bucket/path) is required")
+		if o.StagingLocation == "" {
+			if !o.DryRun {
+				return fmt.Errorf("runner dataflow: --staging-location (gs://bucket/path) is required")
+			}
+			// A dry run stages nothing; the job names this placeholder.
+			o.StagingLocation = "gs://dry-run/staging"
 		}
 		settings = append(settings,
 			[2]string{"project", o.Project},
@@ -122,7 +126,7 @@ func Run(ctx context.Context, p *beam.Pipeline, o Options) error {
 		l = slog.New(slog.DiscardHandler)
 	}
 	// Beam's logger is process-wide; the last run's wins.
-	beamlog.SetLogger(slogger{l})
+	beamlog.SetLogger(slogger{l: l, verbose: o.DryRun})
 	if _, err := exec(ctx, p); err != nil {
 		return fmt.Errorf("run pipeline on %s: %w", runnerName(o.Runner), err)
 	}
