@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The quickstart: generate Chronon's quickstart data, import it into the local
-# Parquet warehouse, compile the definitions and show what is there.
+# Parquet warehouse, compile the definitions, backfill the training set and
+# show what is there.
 # Run from the repository root with `make quickstart`; it works in
 # examples/quickstart, which is the definitions repository (group_bys/,
 # joins/, teams.json) and holds the embedded setup in .chronon/.
@@ -34,8 +35,14 @@ echo "== compiling definitions"
 echo "== what a backfill of the training set would compute and read"
 "$chronon" analyze --conf quickstart.training_set.v1
 
+echo "== backfilling the training set (a Beam pipeline on the direct runner)"
+"$chronon" backfill --conf quickstart.training_set.v1
+
 echo "== tables"
 "$chronon" tables
+
+echo "== a few training rows: each checkout with the user's features as of its time"
+"$chronon" show --table default.quickstart_training_set_v1 --limit 5
 
 echo "== a few purchases"
 "$chronon" show --table data.purchases --limit 5
