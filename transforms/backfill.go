@@ -113,6 +113,14 @@ func (f *readFn) ProcessElement(ctx context.Context, elem string, byShard, byDay
 }
 
 func (f *readFn) emit(t ReadTask, day int64, rec arrow.RecordBatch, ordinal *int, shards int, byShard, byDay func(string, []byte)) error {
+	if t.Role == RolePartTable {
+		b, err := encodeElement(tagPartTable, t.Part, rec)
+		if err != nil {
+			return err
+		}
+		byDay(t.DS, b)
+		return nil
+	}
 	if t.Role == RoleLeft {
 		lb, err := f.c.join.LeftRows(rec, day, *ordinal)
 		if err != nil || lb == nil {
@@ -126,6 +134,9 @@ func (f *readFn) emit(t ReadTask, day int64, rec arrow.RecordBatch, ordinal *int
 		}
 		byDay(t.DS, b)
 		for pi, q := range lb.Queries {
+			if !f.c.job.computes(pi, t.DS) {
+				continue
+			}
 			if err := emitShards(q, f.c.join.Parts[pi].RightKeys, pi, tagQueries, shards, byShard); err != nil {
 				return err
 			}
@@ -253,11 +264,15 @@ func (f *assembleFn) Teardown() {
 
 func (f *assembleFn) ProcessElement(ctx context.Context, ds string, values func(*[]byte) bool, emit func(string)) error {
 	var left []arrow.RecordBatch
-	parts := make([][]arrow.RecordBatch, len(f.c.parts()))
+	parts := make([]backfill.PartValues, len(f.c.parts()))
+	for i := range parts {
+		parts[i].FromTable = f.c.join != nil && !f.c.job.computes(i, ds)
+	}
 	defer func() {
 		releaseRecs(left)
 		for _, p := range parts {
-			releaseRecs(p)
+			releaseRecs(p.Computed)
+			releaseRecs(p.Table)
 		}
 	}()
 	var b []byte
@@ -270,28 +285,50 @@ func (f *assembleFn) ProcessElement(ctx context.Context, ds string, values func(
 		case tagLeft:
 			left = append(left, e.recs...)
 		case tagValues:
-			parts[e.part] = append(parts[e.part], e.recs...)
+			parts[e.part].Computed = append(parts[e.part].Computed, e.recs...)
+		case tagPartTable:
+			parts[e.part].Table = append(parts[e.part].Table, e.recs...)
 		default:
 			return fmt.Errorf("partition %s: unexpected element tag %q", ds, e.tag)
 		}
 	}
 	var rec arrow.RecordBatch
+	var partRows []arrow.RecordBatch
 	var err error
 	if f.c.join != nil {
-		rec, err = f.c.join.Assemble(left, parts)
+		rec, partRows, err = f.c.join.Assemble(left, parts)
 	} else {
-		rec, err = backfill.Concat(parts[0])
+		rec, err = backfill.Concat(parts[0].Computed)
 	}
 	if err != nil || rec == nil {
 		return err
 	}
 	defer rec.Release()
-	path, err := writeScratch(f.c.job.Scratch, ds, rec)
+	defer releaseRecs(partRows)
+	path, err := writeScratch(ScratchDir(f.c.job.Scratch, -1), ds, rec)
 	if err != nil {
 		return err
 	}
 	emit(path)
+	for pi, pr := range partRows {
+		if pr == nil {
+			continue
+		}
+		if path, err = writeScratch(ScratchDir(f.c.job.Scratch, pi), ds, pr); err != nil {
+			return err
+		}
+		emit(path)
+	}
 	return nil
+}
+
+// ScratchDir is where a job writes the output table's partitions (part -1)
+// or a join part's table's partitions.
+func ScratchDir(scratch string, part int) string {
+	if part < 0 {
+		return filepath.Join(scratch, "output")
+	}
+	return filepath.Join(scratch, fmt.Sprintf("part-%d", part))
 }
 
 // writeScratch writes rec (without its ds column) as an Arrow IPC file

@@ -19,6 +19,7 @@ const (
 	tagEvents    byte = 'E' // a source's rows (by shard)
 	tagMutations byte = 'M' // an entity source's mutation rows (by shard)
 	tagValues    byte = 'V' // a join part's values (by day)
+	tagPartTable byte = 'P' // a join part's table rows (by day)
 )
 
 func encodeElement(tag byte, part int, rec arrow.RecordBatch) ([]byte, error) {
@@ -59,6 +60,8 @@ func parseShardKey(k string) (part, shard int, err error) {
 
 func releaseRecs(recs []arrow.RecordBatch) {
 	for _, r := range recs {
-		r.Release()
+		if r != nil {
+			r.Release()
+		}
 	}
 }

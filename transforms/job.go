@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -35,6 +36,18 @@ type Job struct {
 	Shards int `json:"shards"`
 	// Days are the output partitions to compute.
 	Days []string `json:"days"`
+	// PartDays are, per join part, the days of Days the part is computed
+	// for; on the other days its values are read back from its table.
+	PartDays [][]string `json:"partDays,omitempty"`
+}
+
+// computes reports whether join part p is computed (not read from its
+// table) for day ds.
+func (j *Job) computes(p int, ds string) bool {
+	if p >= len(j.PartDays) {
+		return true
+	}
+	return slices.Contains(j.PartDays[p], ds)
 }
 
 // Role says how a read task's rows enter the pipeline.
@@ -45,6 +58,8 @@ const (
 	RoleLeft      Role = "left"
 	RoleEvents    Role = "events"
 	RoleMutations Role = "mutations"
+	// RolePartTable reads a join part's own table back.
+	RolePartTable Role = "part_table"
 )
 
 // ReadTask is one partition of one table to read in one role.

@@ -14,26 +14,36 @@ import (
 	"github.com/chronon-go/chronon/core/api"
 )
 
+// PartValues is one join part's input to Assemble for one day: the values
+// GroupBy.Evaluate computed (records of RowColumn and values), or, when
+// FromTable, the rows of the part's table (PartTableSchema) for that day.
+type PartValues struct {
+	Computed  []arrow.RecordBatch
+	FromTable bool
+	Table     []arrow.RecordBatch
+}
+
 // Assemble builds one output partition of the join: the left rows of the
-// day (LeftBatch.Rows records, in any order) with every part's values
-// (records from GroupBy.Evaluate for this day, per part; a left row a part
-// has no values for gets nulls), then the join's derivations. The result
-// has the output table's columns, ds included, in left-row order.
-func (j *Join) Assemble(left []arrow.RecordBatch, parts [][]arrow.RecordBatch) (arrow.RecordBatch, error) {
+// day (LeftBatch.Rows records, in any order) with every part's values (a
+// left row a part has no values for gets nulls), then the join's
+// derivations. The result has the output table's columns, ds included, in
+// left-row order. partRows holds, for each part computed here, its rows for
+// the part's table (PartTableSchema), nil for parts read from their table.
+func (j *Join) Assemble(left []arrow.RecordBatch, parts []PartValues) (out arrow.RecordBatch, partRows []arrow.RecordBatch, err error) {
 	name := j.Def.MetaData.GetName()
 	left = slices.Clone(left)
 	slices.SortFunc(left, func(a, b arrow.RecordBatch) int { return cmp.Compare(firstRow(a), firstRow(b)) })
 	rows, err := Concat(left)
 	if err != nil {
-		return nil, fmt.Errorf("%s: left rows: %w", name, err)
+		return nil, nil, fmt.Errorf("%s: left rows: %w", name, err)
 	}
 	if rows == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	defer rows.Release()
 	ids, err := int64Column(rows, RowColumn)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pos := make(map[int64]int32, ids.Len())
 	for i := 0; i < ids.Len(); i++ {
@@ -45,34 +55,144 @@ func (j *Join) Assemble(left []arrow.RecordBatch, parts [][]arrow.RecordBatch) (
 	cols := append([]arrow.Array(nil), rows.Columns()[1:]...)
 	var owned []arrow.Array
 	defer func() { releaseAll(owned) }()
+	partRows = make([]arrow.RecordBatch, len(j.Parts))
 	for pi, p := range j.Parts {
-		vals, vfields, err := p.valuesFor(rows, pos, n, parts[pi])
+		var vals []arrow.Array
+		var vfields []arrow.Field
+		if parts[pi].FromTable {
+			vals, vfields, err = j.cachedValues(p, rows, parts[pi].Table)
+		} else {
+			vals, vfields, err = p.valuesFor(rows, pos, n, parts[pi].Computed)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: joinParts[%d]: %w", name, pi, err)
+			releaseRecords(partRows)
+			return nil, nil, fmt.Errorf("%s: joinParts[%d]: %w", name, pi, err)
 		}
 		owned = append(owned, vals...)
 		prefix := p.JoinPart.FullPrefix()
+		var pfields []arrow.Field
 		for i, f := range vfields {
 			f.Name = prefix + "_" + f.Name
+			pfields = append(pfields, f)
 			fields = append(fields, f)
 			cols = append(cols, vals[i])
+		}
+		if !parts[pi].FromTable {
+			partRows[pi] = j.partTableRows(p, rows, pfields, vals)
 		}
 	}
 	base := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(n))
 	defer base.Release()
 	if len(j.Def.Derivations) == 0 {
 		base.Retain()
-		return base, nil
+		return base, partRows, nil
 	}
 	d, err := j.derivations(base.Schema())
-	if err != nil {
-		return nil, err
+	if err == nil {
+		out, err = d.Apply(base)
 	}
-	out, err := d.Apply(base)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		releaseRecords(partRows)
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return out, nil
+	return out, partRows, nil
+}
+
+// partKeyColumns are the columns a part's table repeats from the left rows
+// to find them again: the part's left keys, then ts for an events left.
+func (j *Join) partKeyColumns(p *Part) []string {
+	cols := append([]string(nil), p.LeftKeys...)
+	if j.events {
+		cols = append(cols, api.TimeColumn)
+	}
+	return cols
+}
+
+// PartTableColumns lists a part table's columns: the part's left keys, ts
+// (events left), the part's prefixed value columns and ds. A part's values
+// depend only on these keys, ts and ds, so a later backfill that only adds
+// or changes other parts reads them back instead of recomputing them.
+func (j *Join) PartTableColumns(p *Part) []string {
+	cols := j.partKeyColumns(p)
+	for _, c := range p.ValueColumns() {
+		cols = append(cols, p.JoinPart.FullPrefix()+"_"+c)
+	}
+	return append(cols, api.PartitionColumn)
+}
+
+// partTableRows builds a part table's rows from the assembled left rows.
+func (j *Join) partTableRows(p *Part, rows arrow.RecordBatch, vfields []arrow.Field, vals []arrow.Array) arrow.RecordBatch {
+	var fields []arrow.Field
+	var cols []arrow.Array
+	for _, c := range j.partKeyColumns(p) {
+		i := rows.Schema().FieldIndices(c)[0]
+		fields = append(fields, rows.Schema().Field(i))
+		cols = append(cols, rows.Column(i))
+	}
+	fields = append(fields, vfields...)
+	cols = append(cols, vals...)
+	i := rows.Schema().FieldIndices(api.PartitionColumn)[0]
+	fields = append(fields, rows.Schema().Field(i))
+	cols = append(cols, rows.Column(i))
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rows.NumRows())
+}
+
+// cachedValues finds each left row's values in the part table's rows by
+// the part's keys and ts.
+func (j *Join) cachedValues(p *Part, rows arrow.RecordBatch, table []arrow.RecordBatch) ([]arrow.Array, []arrow.Field, error) {
+	keys := j.partKeyColumns(p)
+	cached, err := Concat(table)
+	if err != nil {
+		return nil, nil, err
+	}
+	prefix := p.JoinPart.FullPrefix() + "_"
+	var src []arrow.Array
+	var fields []arrow.Field
+	index := map[string]int32{}
+	if cached != nil {
+		defer cached.Release()
+		enc, err := NewKeyEncoder(cached, keys)
+		if err != nil {
+			return nil, nil, fmt.Errorf("part table: %w", err)
+		}
+		var buf []byte
+		for i := 0; i < int(cached.NumRows()); i++ {
+			buf, _ = enc.Append(buf[:0], i)
+			index[string(buf)] = int32(i)
+		}
+	}
+	for _, c := range p.ValueColumns() {
+		if cached == nil {
+			return nil, nil, fmt.Errorf("part table has no rows for this day")
+		}
+		idx := cached.Schema().FieldIndices(prefix + c)
+		if len(idx) == 0 {
+			return nil, nil, fmt.Errorf("part table lacks column %s", prefix+c)
+		}
+		f := cached.Schema().Field(idx[0])
+		f.Name = c
+		fields = append(fields, f)
+		src = append(src, cached.Column(idx[0]))
+	}
+	enc, err := NewKeyEncoder(rows, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := array.NewInt32Builder(memory.DefaultAllocator)
+	defer b.Release()
+	var buf []byte
+	for i := 0; i < int(rows.NumRows()); i++ {
+		buf, _ = enc.Append(buf[:0], i)
+		if at, ok := index[string(buf)]; ok {
+			b.Append(at)
+		} else {
+			b.AppendNull()
+		}
+	}
+	idx := b.NewArray()
+	defer idx.Release()
+	out, err := takeColumns(src, idx)
+	return out, fields, err
 }
 
 func firstRow(rec arrow.RecordBatch) int64 {
@@ -96,7 +216,7 @@ func (j *Join) derivations(schema *arrow.Schema) (*Derivations, error) {
 			base = append(base, prefix+"_"+c)
 		}
 	}
-	d, err := CompileDerivations(j.Def.MetaData.GetName(), j.Def.Derivations, schema, j.LeftColumns, base)
+	d, err := CompileDerivations(j.Def.MetaData.GetName(), j.Def.Derivations, schema, j.LeftColumns, base, true)
 	if err != nil {
 		return nil, err
 	}
@@ -182,4 +302,13 @@ func (p *Part) valuesFor(rows arrow.RecordBatch, pos map[int64]int32, n int, rec
 		res[i] = c
 	}
 	return res, derived.Schema().Fields(), nil
+}
+
+// releaseRecords releases the non-nil records of recs.
+func releaseRecords(recs []arrow.RecordBatch) {
+	for _, r := range recs {
+		if r != nil {
+			r.Release()
+		}
+	}
 }

@@ -205,7 +205,7 @@ func TestDerivations(t *testing.T) {
 			[]string{"left:20", "left:7"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := CompileDerivations("t.j", tc.defs, schema, []string{"left"}, []string{"a", "b"})
+			d, err := CompileDerivations("t.j", tc.defs, schema, []string{"left"}, []string{"a", "b"}, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,7 +226,7 @@ func TestDerivations(t *testing.T) {
 			}
 		})
 	}
-	if _, err := CompileDerivations("t.j", []*api.Derivation{{Name: "z", Expression: "nope"}}, schema, nil, []string{"a"}); err == nil ||
+	if _, err := CompileDerivations("t.j", []*api.Derivation{{Name: "z", Expression: "nope"}}, schema, nil, []string{"a"}, true); err == nil ||
 		!strings.Contains(err.Error(), "t.j: derivations[0].expression") {
 		t.Errorf("bad derivation: err = %v", err)
 	}

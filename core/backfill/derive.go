@@ -25,10 +25,11 @@ type Derivations struct {
 
 // CompileDerivations compiles defs over schema. fixed are columns always
 // kept first (a join's left columns; none for a GroupBy), base the columns
-// derivations apply to (Chronon's rule, api.DerivedColumns). A derived
-// column named like an existing column is coalesce(column, expression).
-// what names the definition in errors.
-func CompileDerivations(what string, defs []*api.Derivation, schema *arrow.Schema, fixed, base []string) (*Derivations, error) {
+// derivations apply to (Chronon's rule, api.DerivedColumns). With coalesce
+// (a join's derivations), a derived column named like an existing column is
+// coalesce(column, expression); a GroupBy's derivations simply replace it
+// (Chronon's finalOutputColumn). what names the definition in errors.
+func CompileDerivations(what string, defs []*api.Derivation, schema *arrow.Schema, fixed, base []string, coalesce bool) (*Derivations, error) {
 	d := &Derivations{defs: defs, progs: map[string]*expr.Program{}}
 	exists := map[string]bool{}
 	for _, f := range schema.Fields() {
@@ -39,7 +40,7 @@ func CompileDerivations(what string, defs []*api.Derivation, schema *arrow.Schem
 			continue
 		}
 		src := def.Expression
-		if exists[def.Name] {
+		if coalesce && exists[def.Name] {
 			src = "coalesce(" + QuoteIdent(def.Name) + ", (\n" + def.Expression + "\n))"
 		}
 		p, err := expr.Compile(src, schema)

@@ -107,7 +107,7 @@ func compilePart(g *api.GroupBy, rule Rule, schemas SchemaFunc, windowTail strin
 		for _, f := range gb.Output {
 			base = append(base, f.Name)
 		}
-		if p.derive, err = CompileDerivations(name, g.Derivations, arrow.NewSchema(fields, nil), nil, base); err != nil {
+		if p.derive, err = CompileDerivations(name, g.Derivations, arrow.NewSchema(fields, nil), nil, base, false); err != nil {
 			return nil, err
 		}
 	}
@@ -125,6 +125,41 @@ func (p *Part) ValueColumns() []string {
 		out[i] = f.Name
 	}
 	return out
+}
+
+// ValueFields are the part's value columns (after the GroupBy's
+// derivations, unprefixed) with their types.
+func (p *Part) ValueFields() []arrow.Field {
+	if p.derive == nil {
+		return p.GroupBy.Output
+	}
+	types := map[string]arrow.DataType{}
+	for _, f := range p.GroupBy.Output {
+		types[f.Name] = f.Type
+	}
+	var out []arrow.Field
+	for _, c := range p.derive.Columns() {
+		t := types[c]
+		if prog, ok := p.derive.progs[c]; ok {
+			t = prog.Type()
+		}
+		out = append(out, arrow.Field{Name: c, Type: t, Nullable: true})
+	}
+	return out
+}
+
+// PartTableSchema is the data schema (without ds) of a part's table; see
+// PartTableColumns.
+func (j *Join) PartTableSchema(p *Part) *arrow.Schema {
+	var fields []arrow.Field
+	for _, c := range j.partKeyColumns(p) {
+		fields = append(fields, j.Left.Schema().Field(j.Left.Schema().FieldIndices(c)[0]))
+	}
+	for _, f := range p.ValueFields() {
+		f.Name = p.JoinPart.FullPrefix() + "_" + f.Name
+		fields = append(fields, f)
+	}
+	return arrow.NewSchema(fields, nil)
 }
 
 // Join is a compiled Join backfill.

@@ -86,14 +86,33 @@ func Join(ctx context.Context, wh warehouse.Warehouse, j *api.Join, opts Options
 	for _, ds := range p.Compute {
 		tasks = append(tasks, transforms.ReadTask{Table: j.Left.Table(), DS: ds, Role: transforms.RoleLeft})
 	}
+	job := &transforms.Job{Kind: api.KindJoin, Definition: string(def)}
+	var outputs []output
 	for pi, part := range cj.Parts {
 		more, err := partTasks(ctx, wh, p, pi, part)
 		if err != nil {
 			return nil, err
 		}
 		tasks = append(tasks, more...)
+		// A part whose table already holds a day (for this definition) is
+		// read back rather than recomputed.
+		po := p.Outputs[1+pi]
+		job.PartDays = append(job.PartDays, po.Compute)
+		for _, ds := range p.Compute {
+			if !slices.Contains(po.Compute, ds) {
+				tasks = append(tasks, transforms.ReadTask{Table: po.Table, DS: ds, Role: transforms.RolePartTable, Part: pi})
+			}
+		}
+		outputs = append(outputs, output{Output: po, schema: cj.PartTableSchema(part), part: pi})
 	}
-	return run(ctx, wh, p, &transforms.Job{Kind: api.KindJoin, Definition: string(def)}, tasks, opts)
+	return run(ctx, wh, p, job, tasks, outputs, opts)
+}
+
+// output is a table a job writes besides its main output: a join part's.
+type output struct {
+	*plan.Output
+	schema *arrow.Schema
+	part   int
 }
 
 // GroupBy backfills g's daily snapshot table.
@@ -117,7 +136,7 @@ func GroupBy(ctx context.Context, wh warehouse.Warehouse, g *api.GroupBy, opts O
 	if err != nil {
 		return nil, err
 	}
-	return run(ctx, wh, p, &transforms.Job{Kind: api.KindGroupBy, Definition: string(def)}, tasks, opts)
+	return run(ctx, wh, p, &transforms.Job{Kind: api.KindGroupBy, Definition: string(def)}, tasks, nil, opts)
 }
 
 func planOptions(o Options) plan.Options {
@@ -176,7 +195,7 @@ func partTasks(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, part i
 }
 
 // run executes the pipeline and commits its output.
-func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transforms.Job, tasks []transforms.ReadTask, opts Options) (*Result, error) {
+func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transforms.Job, tasks []transforms.ReadTask, parts []output, opts Options) (*Result, error) {
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -220,7 +239,19 @@ func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transfo
 		return res, nil
 	}
 	log.Info("pipeline done", "definition", p.Name, "elapsed", time.Since(start).Round(time.Millisecond))
-	rows, err := commit(ctx, wh, p, scratch)
+	// Part tables first: if the launcher dies before the output table's
+	// commit, the rerun reads the parts back instead of recomputing them.
+	for _, po := range parts {
+		if len(po.Compute) == 0 {
+			continue
+		}
+		if _, err := commit(ctx, wh, po.Output, po.schema, transforms.ScratchDir(scratch, po.part)); err != nil {
+			return nil, err
+		}
+	}
+	main := *p.Outputs[0]
+	main.Compute = p.Compute
+	rows, err := commit(ctx, wh, &main, dataSchema(p.Schema), transforms.ScratchDir(scratch, -1))
 	if err != nil {
 		return nil, err
 	}
@@ -280,12 +311,10 @@ func processAlive(pid int) bool {
 	return p.Signal(syscall.Signal(0)) == nil
 }
 
-// commit writes every computed partition from the scratch files into the
-// output table in one transaction; a partition without files is written
-// empty, so it counts as computed.
-func commit(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, scratch string) (rows int64, err error) {
-	out := p.Outputs[0]
-	schema := dataSchema(p.Schema)
+// commit writes every computed partition of out from the scratch files into
+// its table in one transaction; a partition without files is written empty,
+// so it counts as computed.
+func commit(ctx context.Context, wh warehouse.Warehouse, out *plan.Output, schema *arrow.Schema, scratch string) (rows int64, err error) {
 	txn, err := wh.Begin(ctx, out.Table, schema, warehouse.WriteOptions{Mode: warehouse.Overwrite, SemanticHash: out.SemanticHash})
 	if err != nil {
 		return 0, fmt.Errorf("write %s: %w", out.Table, err)
@@ -295,7 +324,7 @@ func commit(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, scratch s
 			txn.Abort()
 		}
 	}()
-	for _, ds := range p.Compute {
+	for _, ds := range out.Compute {
 		files, err := filepath.Glob(filepath.Join(scratch, "ds="+ds, "*.arrow"))
 		if err != nil {
 			return 0, err
