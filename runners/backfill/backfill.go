@@ -64,11 +64,23 @@ type Result struct {
 	Elapsed time.Duration
 }
 
-// Join backfills j's output table.
+// Join backfills j's output table, after the joins its parts read through
+// JoinSources.
 func Join(ctx context.Context, wh warehouse.Warehouse, j *api.Join, opts Options) (*Result, error) {
 	p, err := plan.PlanJoin(j, describe(ctx, wh), planOptions(opts))
 	if err != nil {
 		return nil, err
+	}
+	var sources []*api.Source
+	for _, jp := range j.JoinParts {
+		sources = append(sources, jp.GroupBy.Sources...)
+	}
+	if ran, err := backfillJoinSources(ctx, wh, j.MetaData.GetName(), sources, p, opts); err != nil {
+		return nil, err
+	} else if ran {
+		if p, err = plan.PlanJoin(j, describe(ctx, wh), planOptions(opts)); err != nil {
+			return nil, err
+		}
 	}
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -115,11 +127,26 @@ type output struct {
 	part   int
 }
 
-// GroupBy backfills g's daily snapshot table.
+// GroupBy backfills g's daily snapshot table, after the joins it reads
+// through JoinSources.
 func GroupBy(ctx context.Context, wh warehouse.Warehouse, g *api.GroupBy, opts Options) (*Result, error) {
+	if len(g.Sources) > 0 && g.Sources[0].JoinSource != nil && g.Sources[0].JoinSource.Join != nil && opts.End == "" {
+		// The join's output may not exist yet: end where its left table
+		// ends.
+		if info, err := wh.Describe(ctx, g.Sources[0].JoinSource.Join.Left.Table()); err == nil && len(info.Partitions) > 0 {
+			opts.End = info.Partitions[len(info.Partitions)-1].DS
+		}
+	}
 	p, err := plan.PlanGroupBy(g, describe(ctx, wh), planOptions(opts))
 	if err != nil {
 		return nil, err
+	}
+	if ran, err := backfillJoinSources(ctx, wh, g.MetaData.GetName(), g.Sources, p, opts); err != nil {
+		return nil, err
+	} else if ran {
+		if p, err = plan.PlanGroupBy(g, describe(ctx, wh), planOptions(opts)); err != nil {
+			return nil, err
+		}
 	}
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -137,6 +164,45 @@ func GroupBy(ctx context.Context, wh warehouse.Warehouse, g *api.GroupBy, opts O
 		return nil, err
 	}
 	return run(ctx, wh, p, &transforms.Job{Kind: api.KindGroupBy, Definition: string(def)}, tasks, nil, opts)
+}
+
+// backfillJoinSources backfills the joins that sources read through
+// JoinSources, over the days the plan needs from their output tables
+// (within the range their left tables cover). It reports whether it ran
+// any.
+func backfillJoinSources(ctx context.Context, wh warehouse.Warehouse, name string, sources []*api.Source, p *plan.Plan, opts Options) (bool, error) {
+	ran := false
+	for i, s := range sources {
+		if s.JoinSource == nil || s.JoinSource.Join == nil {
+			continue
+		}
+		parent := s.JoinSource.Join
+		days := p.Required[s.Table()]
+		if len(days) == 0 {
+			continue
+		}
+		left, err := wh.Describe(ctx, parent.Left.Table())
+		if err != nil {
+			return false, fmt.Errorf("%s: sources[%d].joinSource: %s: left: %w", name, i, parent.MetaData.GetName(), err)
+		}
+		if len(left.Partitions) == 0 {
+			continue
+		}
+		o := opts
+		o.Start = max(days[0], left.Partitions[0].DS)
+		o.End = min(days[len(days)-1], left.Partitions[len(left.Partitions)-1].DS)
+		if o.Start > o.End {
+			continue
+		}
+		if opts.Log != nil {
+			opts.Log.Info("backfilling a join source first", "definition", name, "join", parent.MetaData.GetName(), "from", o.Start, "to", o.End)
+		}
+		if _, err := Join(ctx, wh, parent, o); err != nil {
+			return false, fmt.Errorf("%s: joinSource %s: %w", name, parent.MetaData.GetName(), err)
+		}
+		ran = true
+	}
+	return ran, nil
 }
 
 func planOptions(o Options) plan.Options {

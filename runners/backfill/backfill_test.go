@@ -145,3 +145,43 @@ func TestPartTablesReused(t *testing.T) {
 	j.JoinParts = append(j.JoinParts, extra)
 	runJoin(t, w, j, "exact", "direct")
 }
+
+// TestJoinSource backfills a GroupBy over a join's output (a JoinSource):
+// the launcher backfills the join first, and the GroupBy's values equal
+// the oracle's over the join's output read as an events table.
+func TestJoinSource(t *testing.T) {
+	w := newWorld(t, rand.New(rand.NewPCG(9, 7)), 3)
+	parent := eventsJoin()
+	q := api.NewQuery(api.Selects("buyer", "test_purchases_price_sum_1d"), "ts")
+	chained := api.NewGroupBy("test.chained", []*api.Source{{JoinSource: &api.JoinSource{Join: parent, Query: q}}}, []string{"buyer"},
+		api.Sum("test_purchases_price_sum_1d", api.Days(2)), api.CountOf("test_purchases_price_sum_1d"))
+	chained.MetaData.OutputNamespace = "out"
+	ctx := context.Background()
+	res, err := backfill.GroupBy(ctx, w.wh, chained, backfill.Options{Root: w.root, Start: w.days[0], Runner: runner("direct"), Shards: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Computed) != len(w.days) {
+		t.Fatalf("computed %v, want %v", res.Computed, w.days)
+	}
+	// The oracle reads the join's output as a plain events table.
+	table := parent.MetaData.OutputTable()
+	info, err := w.wh.Describe(ctx, table)
+	if err != nil {
+		t.Fatalf("the join source was not backfilled: %v", err)
+	}
+	var rows []oracle.Row
+	for _, r := range output(t, w.wh, table) {
+		rows = append(rows, oracle.Row(r))
+	}
+	w.tables[table] = rows
+	w.types[table] = info.Schema
+	plain := api.NewGroupBy("test.chained", []*api.Source{api.EventsSource(table, q)}, []string{"buyer"},
+		api.Sum("test_purchases_price_sum_1d", api.Days(2)), api.CountOf("test_purchases_price_sum_1d"))
+	want, err := oracle.GroupByBackfill(plain, w.tables, w.types, res.Computed, oracle.Exact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := output(t, w.wh, chained.MetaData.OutputTable())
+	check(t, "test.chained", want, got, func(r map[string]any) string { return fmt.Sprint(r["ds"], "/", r["buyer"]) })
+}

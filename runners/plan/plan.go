@@ -711,11 +711,21 @@ func (b *builder) groupByInputs(g *api.GroupBy, left leftKind, days []day) error
 			continue
 		}
 
-		// The first day the table holds: days before it are empty.
+		// The first day the table holds: days before it are empty. A join's
+		// output not computed yet will start where its left table starts.
 		var lower *day
 		if t.hasPartitions() {
 			lo := t.first
 			lower = &lo
+		} else if s.JoinSource != nil && s.JoinSource.Join.Left != nil {
+			lt, err := b.table(s.JoinSource.Join.Left.Table())
+			if err != nil {
+				return err
+			}
+			if lt.hasPartitions() {
+				lo := lt.first
+				lower = &lo
+			}
 		}
 		if qs != nil && (lower == nil || *qs > *lower) {
 			lower = qs
