@@ -12,6 +12,7 @@ import (
 	"github.com/chronon-go/chronon/core/config"
 	"github.com/chronon-go/chronon/runners/backfill"
 	"github.com/chronon-go/chronon/runners/beamrun"
+	"github.com/chronon-go/chronon/runners/progress"
 )
 
 // backfillFlags are the flags of the backfill commands.
@@ -92,6 +93,8 @@ func backfillCommand(a *app, use string, kind api.Kind, short, long string) *cob
 			defer wh.Close()
 			b.resolve(a.cfg)
 			b.opts.Log = a.log
+			bar := progress.NewReporter(cmd.ErrOrStderr(), a.log, 0, "backfill")
+			b.opts.Progress = bar.Report
 			var res *backfill.Result
 			switch d := def.(type) {
 			case *api.Join:
@@ -99,6 +102,7 @@ func backfillCommand(a *app, use string, kind api.Kind, short, long string) *cob
 			case *api.GroupBy:
 				res, err = backfill.GroupBy(cmd.Context(), wh, d, b.opts)
 			}
+			bar.Close()
 			if err != nil {
 				return err
 			}

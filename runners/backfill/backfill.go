@@ -29,6 +29,7 @@ import (
 	"github.com/chronon-go/chronon/plugins/warehouse"
 	"github.com/chronon-go/chronon/runners/beamrun"
 	"github.com/chronon-go/chronon/runners/plan"
+	"github.com/chronon-go/chronon/runners/progress"
 	"github.com/chronon-go/chronon/transforms"
 )
 
@@ -48,6 +49,9 @@ type Options struct {
 	Shards int
 	// Log receives progress lines (nil: discarded).
 	Log *slog.Logger
+	// Progress, when set, is called with the partitions finished so far
+	// (phase "compute": the workers wrote them; phase "commit").
+	Progress func(progress.Progress)
 }
 
 // Result says what a backfill did.
@@ -298,7 +302,10 @@ func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transfo
 	}
 	ropts := opts.Runner
 	ropts.Log = log
-	if err := beamrun.Run(ctx, pipe, ropts); err != nil {
+	stop := watchPartitions(transforms.ScratchDir(scratch, -1), len(p.Compute), opts.Progress)
+	err = beamrun.Run(ctx, pipe, ropts)
+	stop(err == nil)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.Name, err)
 	}
 	if opts.Runner.DryRun {
@@ -321,12 +328,51 @@ func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transfo
 	if err != nil {
 		return nil, err
 	}
+	if opts.Progress != nil {
+		n := int64(len(p.Compute))
+		opts.Progress(progress.Progress{Phase: "commit", Done: n, Total: n, Unit: "partitions", Rows: rows, Final: true})
+	}
 	res.Computed = p.Compute
 	res.Rows = rows
 	res.Elapsed = time.Since(start)
 	log.Info("committed", "definition", p.Name, "table", res.Table, "partitions", len(p.Compute), "rows", rows,
 		"elapsed", res.Elapsed.Round(time.Millisecond))
 	return res, nil
+}
+
+// watchPartitions reports, while the pipeline runs, how many output
+// partitions the workers have written to dir (one ds= directory each). The
+// returned stop ends the watch, with a final report when the run succeeded.
+func watchPartitions(dir string, total int, report func(progress.Progress)) (stop func(ok bool)) {
+	if report == nil {
+		return func(bool) {}
+	}
+	count := func() int64 {
+		entries, _ := os.ReadDir(dir)
+		return int64(len(entries))
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				report(progress.Progress{Phase: "compute", Done: count(), Total: int64(total), Unit: "partitions"})
+			}
+		}
+	}()
+	return func(ok bool) {
+		close(done)
+		<-finished
+		if ok {
+			report(progress.Progress{Phase: "compute", Done: int64(total), Total: int64(total), Unit: "partitions", Final: true})
+		}
+	}
 }
 
 func runnerName(r string) string {

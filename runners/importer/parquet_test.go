@@ -3,21 +3,18 @@
 package importer
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-	"github.com/vbauerster/mpb/v8"
 )
 
 // writeParquet writes the rows of a JSON array to a Parquet file of schema
@@ -177,18 +174,5 @@ func TestImportParquet(t *testing.T) {
 				t.Errorf("format %q, %d final progress reports", res.Format, finals)
 			}
 		})
-	}
-}
-
-// TestProgressBar drives the bar display (used on terminals) into a buffer.
-func TestProgressBar(t *testing.T) {
-	var out bytes.Buffer
-	r := &ProgressReporter{interval: time.Second, bars: mpb.New(mpb.WithOutput(&out), mpb.WithWidth(40), mpb.WithAutoRefresh())}
-	r.Report(Progress{Phase: PhaseInfer, Done: 10, Total: 100, Unit: UnitBytes})
-	r.Report(Progress{Phase: PhaseInfer, Done: 100, Total: 100, Unit: UnitBytes, Final: true})
-	r.Report(Progress{Phase: PhaseLoad, Done: 3, Total: 10, Unit: UnitRows})
-	r.Close()
-	if !strings.Contains(out.String(), PhaseInfer) {
-		t.Errorf("bar output %q lacks the phase", out.String())
 	}
 }
