@@ -61,14 +61,21 @@ func Backfill(s beam.Scope, job *Job, tasks []ReadTask) (beam.PCollection, error
 // readFn reads one partition and emits its rows: query and event batches
 // by key shard, and a join's left rows by day.
 type readFn struct {
-	Job string
-	c   *compiled
+	Job   string
+	c     *compiled
+	async *async
 }
 
 func (f *readFn) Setup() error {
 	c, err := compileJob(f.Job)
 	f.c = c
+	f.async = newAsync()
 	return err
+}
+
+// FinishBundle emits what the bundle's reads produced.
+func (f *readFn) FinishBundle(_ context.Context, byShard, byDay func(string, []byte)) error {
+	return f.async.finish(byShard, byDay)
 }
 
 func (f *readFn) Teardown() {
@@ -77,7 +84,7 @@ func (f *readFn) Teardown() {
 	}
 }
 
-func (f *readFn) ProcessElement(ctx context.Context, elem string, byShard, byDay func(string, []byte)) error {
+func (f *readFn) ProcessElement(ctx context.Context, elem string, _, _ func(string, []byte)) error {
 	if elem == "" {
 		return nil
 	}
@@ -85,6 +92,16 @@ func (f *readFn) ProcessElement(ctx context.Context, elem string, byShard, byDay
 	if err != nil {
 		return err
 	}
+	f.async.run(func(emit func(int, string, []byte)) error {
+		return f.read(ctx, t,
+			func(k string, v []byte) { emit(0, k, v) },
+			func(k string, v []byte) { emit(1, k, v) })
+	})
+	return nil
+}
+
+// read reads one task's partition.
+func (f *readFn) read(ctx context.Context, t ReadTask, byShard, byDay func(string, []byte)) error {
 	day, err := backfill.DayOf(t.DS)
 	if err != nil {
 		return fmt.Errorf("read %s/ds=%s: %w", t.Table, t.DS, err)
@@ -180,14 +197,21 @@ func emitShards(rec arrow.RecordBatch, keys []string, part int, tag byte, shards
 // sweepFn evaluates one key shard of one join part (or of the GroupBy) and
 // emits its values by output day.
 type sweepFn struct {
-	Job string
-	c   *compiled
+	Job   string
+	c     *compiled
+	async *async
 }
 
 func (f *sweepFn) Setup() error {
 	c, err := compileJob(f.Job)
 	f.c = c
+	f.async = newAsync()
 	return err
+}
+
+// FinishBundle emits the values of the bundle's shards.
+func (f *sweepFn) FinishBundle(_ context.Context, emit func(string, []byte)) error {
+	return f.async.finish(emit)
 }
 
 func (f *sweepFn) Teardown() {
@@ -196,14 +220,28 @@ func (f *sweepFn) Teardown() {
 	}
 }
 
-func (f *sweepFn) ProcessElement(ctx context.Context, key string, values func(*[]byte) bool, emit func(string, []byte)) error {
+func (f *sweepFn) ProcessElement(ctx context.Context, key string, values func(*[]byte) bool, _ func(string, []byte)) error {
 	part, _, err := parseShardKey(key)
 	if err != nil {
 		return err
 	}
-	var in backfill.Shard
+	// The iterator is valid only until ProcessElement returns.
+	var elems [][]byte
 	var b []byte
 	for values(&b) {
+		elems = append(elems, b)
+		b = nil
+	}
+	f.async.run(func(emit func(int, string, []byte)) error {
+		return f.sweep(key, part, elems, func(k string, v []byte) { emit(0, k, v) })
+	})
+	return nil
+}
+
+// sweep evaluates one shard.
+func (f *sweepFn) sweep(key string, part int, elems [][]byte, emit func(string, []byte)) error {
+	var in backfill.Shard
+	for _, b := range elems {
 		e, err := decodeElement(b)
 		if err != nil {
 			return fmt.Errorf("shard %s: %w", key, err)
@@ -223,6 +261,7 @@ func (f *sweepFn) ProcessElement(ctx context.Context, key string, values func(*[
 	defer releaseRecs(in.Events)
 	defer releaseRecs(in.Mutations)
 	var out map[int64]arrow.RecordBatch
+	var err error
 	if f.c.gb != nil {
 		out, err = f.c.gb.Evaluate(f.c.days, in.Events)
 	} else {

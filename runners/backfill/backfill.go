@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -312,19 +313,15 @@ func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transfo
 		return res, nil
 	}
 	log.Info("pipeline done", "definition", p.Name, "elapsed", time.Since(start).Round(time.Millisecond))
-	// Part tables first: if the launcher dies before the output table's
-	// commit, the rerun reads the parts back instead of recomputing them.
-	for _, po := range parts {
-		if len(po.Compute) == 0 {
-			continue
-		}
-		if _, err := commit(ctx, wh, po.Output, po.schema, transforms.ScratchDir(scratch, po.part)); err != nil {
-			return nil, err
-		}
-	}
 	main := *p.Outputs[0]
 	main.Compute = p.Compute
-	rows, err := commit(ctx, wh, &main, dataSchema(p.Schema), transforms.ScratchDir(scratch, -1))
+	writes := []write{{out: &main, schema: dataSchema(p.Schema), dir: transforms.ScratchDir(scratch, -1)}}
+	for _, po := range parts {
+		if len(po.Compute) > 0 {
+			writes = append(writes, write{out: po.Output, schema: po.schema, dir: transforms.ScratchDir(scratch, po.part)})
+		}
+	}
+	rows, err := commitAll(ctx, wh, writes)
 	if err != nil {
 		return nil, err
 	}
@@ -423,13 +420,63 @@ func processAlive(pid int) bool {
 	return p.Signal(syscall.Signal(0)) == nil
 }
 
-// commit writes every computed partition of out from the scratch files into
-// its table in one transaction; a partition without files is written empty,
-// so it counts as computed.
-func commit(ctx context.Context, wh warehouse.Warehouse, out *plan.Output, schema *arrow.Schema, scratch string) (rows int64, err error) {
+// write is one table's computed partitions: the scratch directory holding
+// them and the table's schema.
+type write struct {
+	out    *plan.Output
+	schema *arrow.Schema
+	dir    string
+	txn    warehouse.Txn
+	rows   int64
+	err    error
+}
+
+// commitAll writes the tables' partitions concurrently, then commits the
+// join part tables before the output table (writes[0]): a launcher dying in
+// between leaves parts a rerun reads back instead of recomputing. It
+// returns the output table's row count.
+func commitAll(ctx context.Context, wh warehouse.Warehouse, writes []write) (int64, error) {
+	var wg sync.WaitGroup
+	for i := range writes {
+		w := &writes[i]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.txn, w.rows, w.err = stage(ctx, wh, w.out, w.schema, w.dir)
+		}()
+	}
+	wg.Wait()
+	var errs []error
+	for _, w := range writes {
+		errs = append(errs, w.err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		for _, w := range writes {
+			if w.txn != nil {
+				w.txn.Abort()
+			}
+		}
+		return 0, err
+	}
+	order := append(writes[1:len(writes):len(writes)], writes[0])
+	for i, w := range order {
+		if err := w.txn.Commit(ctx); err != nil {
+			for _, rest := range order[i+1:] {
+				rest.txn.Abort()
+			}
+			return 0, fmt.Errorf("commit %s: %w", w.out.Table, err)
+		}
+	}
+	return writes[0].rows, nil
+}
+
+// stage writes every computed partition of out from the scratch files into
+// a transaction on its table, left for the caller to commit; a partition
+// without files is written empty, so it counts as computed.
+func stage(ctx context.Context, wh warehouse.Warehouse, out *plan.Output, schema *arrow.Schema, scratch string) (_ warehouse.Txn, rows int64, err error) {
 	txn, err := wh.Begin(ctx, out.Table, schema, warehouse.WriteOptions{Mode: warehouse.Overwrite, SemanticHash: out.SemanticHash})
 	if err != nil {
-		return 0, fmt.Errorf("write %s: %w", out.Table, err)
+		return nil, 0, fmt.Errorf("write %s: %w", out.Table, err)
 	}
 	defer func() {
 		if err != nil {
@@ -439,14 +486,14 @@ func commit(ctx context.Context, wh warehouse.Warehouse, out *plan.Output, schem
 	for _, ds := range out.Compute {
 		files, err := filepath.Glob(filepath.Join(scratch, "ds="+ds, "*.arrow"))
 		if err != nil {
-			return 0, err
+			return nil, 0, err
 		}
 		slices.Sort(files)
 		wrote := false
 		for _, f := range files {
 			n, err := copyFile(ctx, txn, ds, f, schema)
 			if err != nil {
-				return 0, fmt.Errorf("write %s/ds=%s: %w", out.Table, ds, err)
+				return nil, 0, fmt.Errorf("write %s/ds=%s: %w", out.Table, ds, err)
 			}
 			rows += n
 			wrote = wrote || n > 0
@@ -456,14 +503,11 @@ func commit(ctx context.Context, wh warehouse.Warehouse, out *plan.Output, schem
 			err := txn.Write(ctx, ds, empty)
 			empty.Release()
 			if err != nil {
-				return 0, fmt.Errorf("write %s/ds=%s: %w", out.Table, ds, err)
+				return nil, 0, fmt.Errorf("write %s/ds=%s: %w", out.Table, ds, err)
 			}
 		}
 	}
-	if err := txn.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("commit %s: %w", out.Table, err)
-	}
-	return rows, nil
+	return txn, rows, nil
 }
 
 // dataSchema drops ds from an output schema.
