@@ -205,6 +205,8 @@ type fsumCore struct {
 
 func (a *fsumCore) Deletable() bool { return true }
 
+func (a *fsumCore) compensated() bool { return true }
+
 func (a *fsumCore) Merge(x, y IR) IR {
 	if y == nil {
 		return x

@@ -102,6 +102,8 @@ func (w *wrapper) opString() string { return opOf(w.inner) }
 // Deletable implements Aggregator.
 func (w *wrapper) Deletable() bool { return w.inner.Deletable() }
 
+func (w *wrapper) compensated() bool { return compensated(w.inner) }
+
 // OutputType implements Aggregator.
 func (w *wrapper) OutputType() arrow.DataType { return w.out }
 

@@ -9,7 +9,8 @@ import (
 // Sweep evaluates every column of s at every query time for one key, in one
 // pass: events enter a column's window as the query time passes them and
 // leave as its tail does. Deletable operations with exact (integer) results
-// subtract leaving events; the others keep a two-stack queue of partial
+// or compensated float sums (SUM, AVERAGE) subtract leaving events; the
+// others keep a two-stack queue of partial
 // aggregates, so each event is added and removed once and no query rescans
 // the window: O(events + queries) aggregate operations per column, amortised.
 //
@@ -73,10 +74,21 @@ func newWindowState(agg Aggregator, window int64) windowState {
 	switch {
 	case window <= 0:
 		return &runningState{agg: agg}
-	case agg.Deletable() && exactType(agg.OutputType()):
+	case agg.Deletable() && (exactType(agg.OutputType()) || compensated(agg)):
 		return &subtractState{runningState{agg: agg}}
 	}
 	return &twoStack{agg: agg}
+}
+
+// compensatedSum is implemented by aggregators whose floating-point sums
+// are compensated (Neumaier): subtracting a leaving input records its
+// rounding error like adding does, so a window slid by subtraction stays
+// within a few ulp of the window's own sum.
+type compensatedSum interface{ compensated() bool }
+
+func compensated(a Aggregator) bool {
+	c, ok := a.(compensatedSum)
+	return ok && c.compensated()
 }
 
 // exactType reports whether values of t are computed exactly (no floating
