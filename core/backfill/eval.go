@@ -71,8 +71,13 @@ type query struct {
 type groups struct {
 	g      *GroupBy
 	byKey  map[string]int
+	byInt  map[[2]int64]int // one integer key column: (key, snapshot day)
 	list   []*group
 	keyBuf []byte
+}
+
+func newGroups(g *GroupBy) *groups {
+	return &groups{g: g, byKey: map[string]int{}, byInt: map[[2]int64]int{}}
 }
 
 func (gs *groups) of(key []byte) *group {
@@ -80,9 +85,43 @@ func (gs *groups) of(key []byte) *group {
 		return gs.list[i]
 	}
 	gs.byKey[string(key)] = len(gs.list)
+	return gs.add()
+}
+
+func (gs *groups) ofInt(key, day int64) *group {
+	k := [2]int64{key, day}
+	if i, ok := gs.byInt[k]; ok {
+		return gs.list[i]
+	}
+	gs.byInt[k] = len(gs.list)
+	return gs.add()
+}
+
+func (gs *groups) add() *group {
 	gr := &group{}
 	gs.list = append(gs.list, gr)
 	return gr
+}
+
+// row returns the group of row i of a batch, or nil when its key cannot
+// match (KeyEncoder.Usable). day is the snapshot day (snapshot rules).
+func (gs *groups) row(enc *KeyEncoder, i int, query, snapshot bool, day int64) *group {
+	if !snapshot {
+		day = -1 << 63
+	}
+	if k, ok := enc.Int(i); ok {
+		return gs.ofInt(k, day)
+	}
+	key, nulls := enc.Append(gs.keyBuf[:0], i)
+	gs.keyBuf = key
+	if !enc.Usable(nulls, query) {
+		return nil
+	}
+	if snapshot {
+		key = AppendDay(key, day)
+		gs.keyBuf = key
+	}
+	return gs.of(key)
 }
 
 func int64Column(rec arrow.RecordBatch, name string) (*array.Int64, error) {
@@ -117,16 +156,18 @@ func (gs *groups) addRows(recs []arrow.RecordBatch, snapshot bool, tsCol string,
 			}
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
-			key, nulls := enc.Append(gs.keyBuf[:0], i)
-			gs.keyBuf = key
-			if !enc.Usable(nulls, false) || ts.IsNull(i) {
+			if ts.IsNull(i) {
 				continue
 			}
+			var day int64
 			if snapshot {
-				key = AppendDay(key, days.Value(i)+dayShift)
-				gs.keyBuf = key
+				day = days.Value(i) + dayShift
 			}
-			l := pick(gs.of(key))
+			gr := gs.row(enc, i, false, snapshot, day)
+			if gr == nil {
+				continue
+			}
+			l := pick(gr)
 			*l = append(*l, rowRef{batch: int32(bi), row: int32(i), ts: ts.Value(i)})
 		}
 	}
@@ -166,7 +207,7 @@ func makeEvents(refs []rowRef, cols [][]arrow.Array, width int) []agg.Event {
 // RowColumn followed by g.Output. Queries whose key has no rows are left
 // out: the assembly step fills their columns with nulls.
 func (g *GroupBy) Evaluate(rule Rule, in Shard) (map[int64]arrow.RecordBatch, error) {
-	gs := &groups{g: g, byKey: map[string]int{}}
+	gs := newGroups(g)
 	snap := rule.Snapshot()
 	if err := gs.addRows(in.Events, snap, api.TimeColumn, 0, func(gr *group) *[]rowRef { return &gr.events }); err != nil {
 		return nil, fmt.Errorf("events: %w", err)
@@ -302,16 +343,10 @@ func (gs *groups) addQueries(recs []arrow.RecordBatch, snapshot, left bool) erro
 			return err
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
-			key, nulls := enc.Append(gs.keyBuf[:0], i)
-			gs.keyBuf = key
-			if !enc.Usable(nulls, left) {
+			gr := gs.row(enc, i, left, snapshot, days.Value(i))
+			if gr == nil {
 				continue
 			}
-			if snapshot {
-				key = AppendDay(key, days.Value(i))
-				gs.keyBuf = key
-			}
-			gr := gs.of(key)
 			gr.queries = append(gr.queries, query{t: ts.Value(i), row: rows.Value(i)})
 		}
 	}

@@ -83,6 +83,26 @@ func (e *KeyEncoder) Append(dst []byte, i int) (out []byte, nulls int) {
 	return dst, nulls
 }
 
+// Int returns row i's key when the key is one integer column (ok false
+// otherwise, or when the value is null): the common case gets a map of
+// integers instead of encoded bytes.
+func (e *KeyEncoder) Int(i int) (v int64, ok bool) {
+	if len(e.cols) != 1 || e.cols[0].IsNull(i) {
+		return 0, false
+	}
+	switch a := e.cols[0].(type) {
+	case *array.Int64:
+		return a.Value(i), true
+	case *array.Int32:
+		return int64(a.Value(i)), true
+	case *array.Int16:
+		return int64(a.Value(i)), true
+	case *array.Int8:
+		return int64(a.Value(i)), true
+	}
+	return 0, false
+}
+
 // Usable reports whether a key with nulls null values takes part: a query
 // (left row) needs every key value, a source row at least one.
 func (e *KeyEncoder) Usable(nulls int, query bool) bool {

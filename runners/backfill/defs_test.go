@@ -86,7 +86,7 @@ func usersMutations() *api.GroupBy {
 
 // eventsJoin joins checkouts (events) with every kind of part.
 func eventsJoin() *api.Join {
-	left := api.EventsSource("data.checkouts", api.NewQuery(api.Selects("lid", "buyer"), "ts"))
+	left := api.EventsSource("data.checkouts", api.NewQuery(api.Selects("lid", "buyer", "store_id"), "ts"))
 	m := map[string]string{"buyer": "user"}
 	snap := api.Part(purchasesGB("test.purchases_snapshot", api.Snapshot), m)
 	snap.Prefix = api.Ptr("snap")
@@ -95,7 +95,8 @@ func eventsJoin() *api.Join {
 		snap,
 		api.Part(usersPassthrough(), m),
 		api.Part(usersAgg(), m),
-		api.Part(usersMutations(), m))
+		api.Part(usersMutations(), m),
+		api.Part(byStore(), map[string]string{"store_id": "store"}))
 	j.MetaData.OutputNamespace = "out"
 	j.Derivations = []*api.Derivation{
 		{Name: "*", Expression: "*"},
@@ -122,6 +123,17 @@ func entitiesJoin() *api.Join {
 func twoKeys() *api.GroupBy {
 	g := api.NewGroupBy("test.user_category", []*api.Source{api.EventsSource("data.purchases", purchasesQuery())},
 		[]string{"user", "category"}, api.Sum("price", api.Days(2)), api.CountOf("price"))
+	g.MetaData.OutputNamespace = "out"
+	return g
+}
+
+// byStore aggregates purchases by an int32 key that the left joins with an
+// int64 column.
+func byStore() *api.GroupBy {
+	q := api.NewQuery(api.Selects("store", "price", "rate"), "ts")
+	g := api.NewGroupBy("test.store", []*api.Source{api.EventsSource("data.purchases", q)}, []string{"store"},
+		api.Sum("price", api.Days(1), api.Hours(2)), api.Avg("rate", api.Days(3)), api.CountOf("price"))
+	g.Accuracy = api.Ptr(api.Temporal)
 	g.MetaData.OutputNamespace = "out"
 	return g
 }

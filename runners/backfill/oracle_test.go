@@ -131,12 +131,16 @@ func newWorld(t *testing.T, rng *rand.Rand, nDays int) *world {
 			if rng.IntN(15) == 0 {
 				price = nil
 			}
-			purchases = append(purchases, fix(oracle.Row{"user": user(), "price": price,
+			var store any = int32(rng.IntN(4))
+			if rng.IntN(10) == 0 {
+				store = nil
+			}
+			purchases = append(purchases, fix(oracle.Row{"user": user(), "price": price, "store": store,
 				"rate": float64(rng.IntN(1000)) / 8, "category": []string{"x", "y", "z"}[rng.IntN(3)], "ts": ts(d)}))
 		}
 	}
 	sort.SliceStable(purchases, func(i, j int) bool { return purchases[i]["ds"].(string) < purchases[j]["ds"].(string) })
-	w.put(t, "data.purchases", schemaOf("user", tString, "price", tInt, "rate", tFloat, "category", tString, "ts", tInt), purchases)
+	w.put(t, "data.purchases", schemaOf("user", tString, "price", tInt, "rate", tFloat, "category", tString, "store", arrow.PrimitiveTypes.Int32, "ts", tInt), purchases)
 
 	var left []oracle.Row
 	lid := int64(0)
@@ -144,10 +148,14 @@ func newWorld(t *testing.T, rng *rand.Rand, nDays int) *world {
 		w.days = append(w.days, ds(d))
 		for i := 3 + rng.IntN(8); i > 0; i-- {
 			lid++
-			left = append(left, oracle.Row{"lid": lid, "buyer": user(), "ts": ts(d), "ds": ds(d)})
+			var store any = rng.Int64N(5)
+			if rng.IntN(10) == 0 {
+				store = nil
+			}
+			left = append(left, oracle.Row{"lid": lid, "buyer": user(), "store_id": store, "ts": ts(d), "ds": ds(d)})
 		}
 	}
-	w.put(t, "data.checkouts", schemaOf("lid", tInt, "buyer", tString, "ts", tInt), left)
+	w.put(t, "data.checkouts", schemaOf("lid", tInt, "buyer", tString, "store_id", tInt, "ts", tInt), left)
 
 	var snaps, muts, entLeft []oracle.Row
 	for d := base - 2; d < base+int64(nDays); d++ {
