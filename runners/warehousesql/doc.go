@@ -8,6 +8,10 @@
 // Query results come back as Arrow record batches, ready for the renderers in
 // core/batch (used by `chronon sql`).
 //
+// Only local warehouses can be queried: files on gs:// (or any other URI)
+// make Open and Refresh fail with ErrRemoteFiles, as the DuckDB linked here
+// has no network access.
+//
 // DuckDB is a cgo library: built with CGO_ENABLED=0 the package still
 // compiles, but Open returns ErrNoCgo.
 package warehousesql

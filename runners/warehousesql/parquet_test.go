@@ -21,6 +21,7 @@ import (
 
 	"github.com/chronon-go/chronon/core/batch"
 	"github.com/chronon-go/chronon/plugins/warehouse"
+	"github.com/chronon-go/chronon/plugins/warehouse/blob/blobtest"
 	pqwh "github.com/chronon-go/chronon/plugins/warehouse/parquet"
 )
 
@@ -173,4 +174,40 @@ func sortedLines(s string) string {
 	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
+}
+
+// TestGCSWarehouse checks that a warehouse on gs:// is refused with a clear
+// error, before DuckDB tries to fetch its network extension.
+func TestGCSWarehouse(t *testing.T) {
+	ctx := context.Background()
+	srv := blobtest.Emulator(t)
+	wh, err := pqwh.Open(srv.NewBucket(t)+"/wh", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Close()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	txn, err := wh.Begin(ctx, "data.remote", schema, warehouse.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := array.NewInt64Builder(memory.DefaultAllocator)
+	b.Append(1)
+	col := b.NewArray()
+	rec := array.NewRecordBatch(schema, []arrow.Array{col}, 1)
+	col.Release()
+	defer rec.Release()
+	if err := txn.Write(ctx, "2023-11-01", rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(ctx, wh)
+	if err == nil {
+		db.Close()
+	}
+	if !errors.Is(err, ErrRemoteFiles) || !strings.Contains(err.Error(), "data.remote") || !strings.Contains(err.Error(), "gs://") {
+		t.Errorf("Open on a gs:// warehouse: %v, want ErrRemoteFiles naming the table", err)
+	}
 }

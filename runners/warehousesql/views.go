@@ -17,6 +17,21 @@ import (
 // link DuckDB.
 var ErrNoCgo = errors.New("warehousesql: DuckDB needs cgo (built with CGO_ENABLED=0)")
 
+// ErrRemoteFiles is returned (wrapped) by Open and Refresh when a table's
+// files are not local, as on a gs:// warehouse: the DuckDB linked here has no
+// network access (its httpfs extension is not bundled). Use errors.Is.
+var ErrRemoteFiles = errors.New("warehousesql: only local warehouse files can be queried (DuckDB here has no network access)")
+
+// remoteFile returns the scheme of path if it is a URI other than file://,
+// else "".
+func remoteFile(path string) string {
+	scheme, _, ok := strings.Cut(path, "://")
+	if !ok || strings.EqualFold(scheme, "file") {
+		return ""
+	}
+	return scheme
+}
+
 // Result is a fully read query result.
 type Result struct {
 	// Schema describes the result columns, in order.
@@ -238,6 +253,11 @@ func viewSQL(info *warehouse.TableInfo) (string, error) {
 	}
 	var parts []warehouse.Partition
 	for _, p := range info.Partitions {
+		for _, f := range p.Files {
+			if scheme := remoteFile(f); scheme != "" {
+				return "", fmt.Errorf("%w: table %s is on %s:// (%s)", ErrRemoteFiles, info.Name, scheme, f)
+			}
+		}
 		if len(p.Files) > 0 {
 			parts = append(parts, p)
 		}

@@ -3,6 +3,7 @@
 package warehousesql
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -124,5 +125,29 @@ func TestViewSQL(t *testing.T) {
 	odd := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.FixedWidthTypes.MonthInterval}, {Name: "u", Type: arrow.SparseUnionOf(nil, nil)}}, nil)
 	if _, err := viewSQL(&warehouse.TableInfo{Name: "ns.t", Schema: odd}); err == nil || !strings.Contains(err.Error(), `column "u"`) {
 		t.Errorf("unsupported type: got %v", err)
+	}
+}
+
+func TestViewSQLRemoteFiles(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	for _, tc := range []struct {
+		file   string
+		remote bool
+	}{
+		{"/w/ns/t/ds=2023-11-01/part-0.parquet", false},
+		{"file:///w/ns/t/ds=2023-11-01/part-0.parquet", false},
+		{"gs://bucket/wh/ns/t/ds=2023-11-01/part-0.parquet", true},
+		{"s3://bucket/ns/t/ds=2023-11-01/part-0.parquet", true},
+	} {
+		info := &warehouse.TableInfo{Name: "ns.t", Schema: schema,
+			Partitions: []warehouse.Partition{{DS: "2023-11-01", Files: []string{tc.file}}}}
+		_, err := viewSQL(info)
+		if tc.remote != (err != nil) {
+			t.Errorf("viewSQL(%s): %v", tc.file, err)
+			continue
+		}
+		if tc.remote && (!errors.Is(err, ErrRemoteFiles) || !strings.Contains(err.Error(), "ns.t") || !strings.Contains(err.Error(), tc.file)) {
+			t.Errorf("viewSQL(%s): %v, want ErrRemoteFiles naming the table and file", tc.file, err)
+		}
 	}
 }

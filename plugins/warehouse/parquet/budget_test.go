@@ -18,8 +18,12 @@ import (
 // the transaction never holds more than bufferedRowGroups row groups' worth of
 // rows in open row groups, and that every row still reads back.
 func TestWriteBufferBudget(t *testing.T) {
+	forEachBackend(t, testWriteBufferBudget)
+}
+
+func testWriteBufferBudget(t *testing.T, e *env) {
 	const rgRows, parts, perWrite, rounds = 100, 12, 30, 20
-	w := openTest(t, &Options{RowGroupRows: rgRows})
+	w := e.open(t, &Options{RowGroupRows: rgRows})
 	schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
 	ctx := context.Background()
 	tx, err := w.Begin(ctx, "ns.t", schema, warehouse.WriteOptions{})

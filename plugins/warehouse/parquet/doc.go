@@ -1,17 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Package parquet is the built-in warehouse.Warehouse: a local directory of
-// Hive-layout Parquet files with a JSON manifest per table as its commit point.
+// Package parquet is the built-in warehouse.Warehouse: Hive-layout Parquet
+// files with a JSON manifest per table as its commit point, in a local
+// directory or under a Google Cloud Storage prefix (so that Dataflow workers
+// read and write the same tables).
 //
 // # Layout
 //
-// A warehouse root (a local path or a file:// URI) holds one directory per
-// namespace and one per table; both names match [A-Za-z0-9_]+:
+// A warehouse root (a local path, a file:// URI, or gs://bucket[/prefix])
+// holds one directory per namespace and one per table; both names match
+// [A-Za-z0-9_]+:
 //
 //	<root>/<ns>/<table>/_chronon.json                       manifest (commit point)
-//	<root>/<ns>/<table>/_lock                               commit lock (flock)
+//	<root>/<ns>/<table>/_lock                               commit lock (flock; local only)
 //	<root>/<ns>/<table>/ds=YYYY-MM-DD/part-<txn>-<n>.parquet committed data files
 //	<root>/<ns>/<table>/_staging/<pid>-<txn>/ds=.../part-*  files of open transactions
+//
+// Storage goes through package blob, which gives both kinds of root the same
+// operations: files that appear whole when written, ranged reads, renames, and
+// a conditional write (compare-and-swap) for the manifest. On GCS "directories"
+// are name prefixes, Describe returns gs:// URIs, and Parquet files are read
+// with ranged GETs through a read-ahead cache, so a footer or a run of small
+// column chunks costs one request.
 //
 // Data files hold the data columns only: the partition column ds lives in the
 // directory name, so DuckDB (read_parquet(..., hive_partitioning=true)) and
@@ -53,17 +63,40 @@
 //
 // # Transactions
 //
-// Begin creates a staging directory and Write streams each partition into
-// its own Parquet file there (part-<txn>-0.parquet), flushing a row group
-// every Options.RowGroupRows rows, so a transaction's memory is bounded by
-// the number of partitions it writes times one encoded row group, whatever
-// the number of rows. Commit closes and fsyncs the files, takes
-// an exclusive flock on _lock, re-reads the manifest (so concurrent writers in
-// other goroutines or processes are serialized and all their appends
-// survive), reconciles the schema, renames the staged files into their ds=
-// directories, and atomically replaces the manifest (temporary file, fsync,
-// rename, directory fsync). After releasing the lock it deletes the files an
-// Overwrite replaced and the staging directory.
+// Begin reads the manifest to check the schema, and Write streams each
+// partition into its own Parquet file under the transaction's staging
+// directory (part-<txn>-0.parquet), flushing a row group every
+// Options.RowGroupRows rows, so a transaction's memory is bounded by the
+// number of partitions it writes times one encoded row group (plus, on GCS,
+// one upload chunk of blob.ChunkSize per partition), whatever the number of
+// rows. Commit closes the files (local: fsynced; GCS: uploads finalized),
+// moves them into their ds= directories, where nothing lists them yet, and
+// then commits by replacing the manifest: it reads the manifest and its
+// version, merges (the schema is reconciled, appended files are added to
+// those of concurrent writers, overwritten partitions are replaced), and
+// writes the new manifest only if the manifest is still at the version read.
+// After the manifest is replaced it deletes the files an Overwrite replaced
+// and the staging directory.
+//
+// On a local root the whole commit runs under an exclusive flock on _lock, so
+// concurrent writers in other goroutines or processes are serialized and all
+// their appends survive; the manifest is written to a temporary file,
+// fsynced, renamed over _chronon.json and the directory fsynced.
+//
+// On GCS there are no locks: concurrency is optimistic. The manifest write is
+// conditional on the generation read (ifGenerationMatch, or "does not exist"
+// for a new table). When another writer committed in between, the write fails
+// with a precondition error and the commit re-reads the manifest and redoes
+// its merge on top (so concurrent appends all survive, and a concurrent
+// overwrite of the same partition is ordered after the other commit, as under
+// the lock), retrying with randomized exponential backoff up to 30 attempts in
+// all; then it fails with an error that satisfies errors.Is(err,
+// blob.ErrConflict), and the table is unchanged. A schema that became
+// incompatible meanwhile fails with warehouse.ErrSchemaConflict. If the GCS
+// client retried a manifest write whose first try had landed, the retry sees
+// its own commit (the manifest lists its files, or a later overwrite already
+// deleted them) and reports success instead of committing twice. Moving the
+// staged files on GCS is a server-side copy and a delete per file.
 //
 // Schema evolution: a write may add columns, which become nullable in the
 // table schema and read back as nulls from older files, and may omit nullable
@@ -75,14 +108,29 @@
 // # Recovery
 //
 // A crash at any point leaves the previous version fully visible and nothing
-// partial. The debris it may leave (staging directories of processes that are
-// no longer alive, part files renamed into ds= directories but never
-// referenced by a manifest, temporary manifests) is deleted under the table
-// lock when the warehouse is opened, and for tables created later on their
-// first commit through this Warehouse.
+// partial: readers only open files the manifest lists. The debris a crash
+// may leave (staged files, part files moved into ds= directories but never
+// referenced by a manifest, temporary manifests) is deleted as follows.
 //
-// Locking uses flock(2), so commits need a Unix system and a local file
-// system (not NFS). As replaced files are deleted at commit, a Scan running
-// while another transaction overwrites the partitions it reads may fail with
-// an error; it never returns a mix of versions.
+// On a local root it is deleted under the table lock when the warehouse is
+// opened, and for tables created later on their first commit through this
+// Warehouse: staging directories whose process (named by the pid in the
+// directory name) is no longer alive, every unreferenced part file (under
+// the lock no commit is in progress) and temporary manifests. Locking uses
+// flock(2), so commits need a Unix system and a local file system (not NFS).
+//
+// On GCS, whether a writer on another machine is alive cannot be known, and a
+// commit in progress holds unreferenced files in ds= directories for a
+// moment, so only old debris is deleted: at a table's first commit through a
+// Warehouse, staging directories whose newest file is older than
+// Options.StaleAge (24 hours by default) and unreferenced part files older
+// than that. Opening a GCS warehouse deletes nothing (it lists nothing but
+// the root, once). A transaction that stays open longer than StaleAge, from
+// its files' close at Commit to the manifest write, could lose files to a
+// sweep: StaleAge must be far longer than any commit takes. Objects that
+// this package did not write (_SUCCESS, other names) are never deleted.
+//
+// As replaced files are deleted at commit, a Scan running while another
+// transaction overwrites the partitions it reads may fail with an error; it
+// never returns a mix of versions.
 package parquet

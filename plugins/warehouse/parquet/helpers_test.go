@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,7 +17,119 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/chronon-go/chronon/plugins/warehouse"
+	"github.com/chronon-go/chronon/plugins/warehouse/blob"
+	"github.com/chronon-go/chronon/plugins/warehouse/blob/blobtest"
 )
+
+// backend is a kind of storage a warehouse can live on.
+type backend struct {
+	name string
+	gcs  bool
+}
+
+// backends are the storages the behavioural tests run on: a local temporary
+// directory, and a bucket of an in-process fake GCS server.
+var backends = []backend{{name: "local"}, {name: "gcs", gcs: true}}
+
+// env is a fresh, empty warehouse root on a backend.
+type env struct {
+	backend
+	root string
+	srv  *blobtest.Server // GCS only
+	st   blob.Store       // raw access to the root
+}
+
+// newEnv makes a fresh root on b. On GCS it starts an emulator and points
+// STORAGE_EMULATOR_HOST at it for the test (and its subprocesses).
+func newEnv(t *testing.T, b backend) *env {
+	t.Helper()
+	e := &env{backend: b}
+	if b.gcs {
+		e.srv = blobtest.Emulator(t)
+		e.root = e.srv.NewBucket(t) + "/wh"
+	} else {
+		e.root = t.TempDir()
+	}
+	st, err := blob.Open(context.Background(), e.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	e.st = st
+	return e
+}
+
+// forEachBackend runs f as a subtest on a fresh root of every backend.
+func forEachBackend(t *testing.T, f func(t *testing.T, e *env)) {
+	t.Helper()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { f(t, newEnv(t, b)) })
+	}
+}
+
+// open opens the warehouse at the env's root.
+func (e *env) open(t testing.TB, opts *Options) *Warehouse {
+	t.Helper()
+	return openAt(t, e.root, opts)
+}
+
+// rel returns the path relative to the root of a file Describe returned.
+func (e *env) rel(t testing.TB, uri string) string {
+	t.Helper()
+	if e.gcs {
+		rel, ok := strings.CutPrefix(uri, e.root+"/")
+		if !ok {
+			t.Fatalf("%s is not under %s", uri, e.root)
+		}
+		return rel
+	}
+	rel, err := filepath.Rel(e.root, uri)
+	if err != nil || !filepath.IsAbs(uri) {
+		t.Fatalf("%s is not an absolute path under %s", uri, e.root)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// stat describes a file Describe returned.
+func (e *env) stat(t testing.TB, uri string) (blob.Entry, error) {
+	t.Helper()
+	return e.st.Stat(context.Background(), e.rel(t, uri))
+}
+
+// put writes an object at rel, relative to the root.
+func (e *env) put(t testing.TB, rel string, data []byte) {
+	t.Helper()
+	w, err := e.st.Create(context.Background(), rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// read reads the object at rel, relative to the root.
+func (e *env) read(t testing.TB, rel string) []byte {
+	t.Helper()
+	b, _, err := e.st.Read(context.Background(), rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// list lists the directory rel, relative to the root.
+func (e *env) list(t testing.TB, rel string) []blob.Entry {
+	t.Helper()
+	es, err := e.st.List(context.Background(), rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
 
 // openTest opens a warehouse in a fresh temporary directory.
 func openTest(t testing.TB, opts *Options) *Warehouse {

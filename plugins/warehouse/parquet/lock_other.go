@@ -5,20 +5,9 @@
 package parquet
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"io/fs"
-	"runtime"
 )
-
-type fileLock struct{}
-
-func lockFile(context.Context, string) (*fileLock, error) {
-	return nil, fmt.Errorf("file locking on %s: %w", runtime.GOOS, errors.ErrUnsupported)
-}
-
-func (*fileLock) unlock() error { return nil }
 
 // processAlive assumes every process is alive, so no staging directory is
 // ever reclaimed.

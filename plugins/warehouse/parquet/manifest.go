@@ -3,18 +3,17 @@
 package parquet
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/chronon-go/chronon/core/batch"
+	"github.com/chronon-go/chronon/plugins/warehouse/blob"
 )
 
 const (
@@ -22,7 +21,8 @@ const (
 	manifestName = "_chronon.json"
 	// manifestFormat is the manifest format version this package writes.
 	manifestFormat = 1
-	// tmpPrefix starts the names of temporary manifests.
+	// tmpPrefix starts the names of temporary manifests (local file system
+	// only: see blob.Store.WriteIf).
 	tmpPrefix = "." + manifestName + "."
 )
 
@@ -47,24 +47,24 @@ type partitionEntry struct {
 	Bytes int64    `json:"bytes"`
 }
 
-// readManifest reads the manifest of the table in dir, or returns nil, nil
-// when the table has none.
-func readManifest(dir string) (*manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, manifestName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+// readManifest reads the manifest of the table in directory dir of st and
+// its version, or returns nil, blob.Absent, nil when the table has none.
+func readManifest(ctx context.Context, st blob.Store, dir string) (*manifest, blob.Version, error) {
+	b, ver, err := st.Read(ctx, dir+"/"+manifestName)
+	if errors.Is(err, blob.ErrNotExist) {
+		return nil, blob.Absent, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, blob.Absent, err
 	}
 	m := new(manifest)
 	if err := json.Unmarshal(b, m); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", manifestName, err)
+		return nil, blob.Absent, fmt.Errorf("decode %s: %w", manifestName, err)
 	}
 	if err := m.validate(); err != nil {
-		return nil, fmt.Errorf("bad %s: %w", manifestName, err)
+		return nil, blob.Absent, fmt.Errorf("bad %s: %w", manifestName, err)
 	}
-	return m, nil
+	return m, ver, nil
 }
 
 func (m *manifest) validate() error {
@@ -103,51 +103,17 @@ func validDataPath(ds, rel string) bool {
 // partitionDir returns the directory name of partition ds.
 func partitionDir(ds string) string { return "ds=" + ds }
 
-// writeManifest atomically replaces the manifest of the table in dir: it
-// writes a temporary file in dir, fsyncs it, renames it over the manifest and
-// fsyncs dir. An error means the manifest was not replaced: once the rename
-// happened the commit is visible, so the directory fsync is best effort.
-func writeManifest(dir string, m *manifest) (err error) {
+// writeManifest replaces the manifest of the table in directory dir of st
+// with m if it is still at version ver (blob.Absent: if there is none),
+// atomically; otherwise it fails with a *blob.ConflictError. On the local
+// file system the manifest is written aside, fsynced and renamed, and the
+// directory fsynced.
+func writeManifest(ctx context.Context, st blob.Store, dir string, m *manifest, ver blob.Version) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
 	b = append(b, '\n')
-	f, err := os.CreateTemp(dir, tmpPrefix+"*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(b); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, filepath.Join(dir, manifestName)); err != nil {
-		return err
-	}
-	_ = syncDir(dir)
-	return nil
-}
-
-// syncDir fsyncs a directory so that renames into it are durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
+	_, err = st.WriteIf(ctx, dir+"/"+manifestName, b, ver)
 	return err
 }

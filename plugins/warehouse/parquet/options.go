@@ -4,6 +4,7 @@ package parquet
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -11,6 +12,9 @@ import (
 
 // DefaultRowGroupRows is the default Options.RowGroupRows.
 const DefaultRowGroupRows = 64 * 1024
+
+// DefaultStaleAge is the default Options.StaleAge.
+const DefaultStaleAge = 24 * time.Hour
 
 // Compression selects the codec of the Parquet data pages a warehouse writes.
 type Compression int
@@ -65,6 +69,12 @@ type Options struct {
 	// Allocator allocates the Arrow and Parquet buffers of reads and writes.
 	// Default memory.DefaultAllocator.
 	Allocator memory.Allocator
+	// StaleAge applies to gs:// warehouses only: staged files and
+	// unreferenced data files older than this are taken for the debris of
+	// crashed writers and deleted (see the package documentation). It must
+	// be far longer than any transaction stays open. Default
+	// DefaultStaleAge (24 hours).
+	StaleAge time.Duration
 }
 
 // config is Options with the defaults applied.
@@ -72,6 +82,7 @@ type config struct {
 	rowGroupRows int
 	codec        compress.Compression
 	mem          memory.Allocator
+	staleAge     time.Duration
 }
 
 func (o *Options) config() (config, error) {
@@ -79,9 +90,15 @@ func (o *Options) config() (config, error) {
 	if o != nil {
 		opts = *o
 	}
-	c := config{rowGroupRows: opts.RowGroupRows, mem: opts.Allocator}
+	c := config{rowGroupRows: opts.RowGroupRows, mem: opts.Allocator, staleAge: opts.StaleAge}
 	if c.rowGroupRows < 0 {
 		return config{}, fmt.Errorf("RowGroupRows %d is negative", c.rowGroupRows)
+	}
+	if c.staleAge < 0 {
+		return config{}, fmt.Errorf("StaleAge %v is negative", c.staleAge)
+	}
+	if c.staleAge == 0 {
+		c.staleAge = DefaultStaleAge
 	}
 	if c.rowGroupRows == 0 {
 		c.rowGroupRows = DefaultRowGroupRows

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -137,15 +138,17 @@ func deadPID(t *testing.T) int {
 	return cmd.ProcessState.Pid()
 }
 
-// checkClean checks that the table directory holds no debris: no staging
-// directory, temporary manifest or unreferenced part file.
+// checkClean checks that the table directory holds no debris: no staged
+// file, temporary manifest or unreferenced part file (and, locally, no
+// directory but ds= and _staging ones, and an empty _staging).
 func checkClean(t *testing.T, w *Warehouse, table string) {
 	t.Helper()
-	dir, err := w.tableDir(table)
+	ctx := context.Background()
+	rel, err := w.tableDir(table)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := w.Describe(context.Background(), table)
+	info, err := w.Describe(ctx, table)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,37 +157,56 @@ func checkClean(t *testing.T, w *Warehouse, table string) {
 		want = append(want, p.Files...)
 	}
 	var got []string
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	if w.locker == nil {
+		objs, err := w.store.ListAll(ctx, rel)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		if d.IsDir() {
-			if path != dir && !strings.HasPrefix(d.Name(), "ds=") && d.Name() != stagingName {
-				t.Errorf("unexpected directory %s", path)
+		for _, o := range objs {
+			switch name := strings.TrimPrefix(o.Path, rel+"/"); {
+			case name == manifestName:
+			case strings.HasPrefix(name, stagingName+"/"):
+				t.Errorf("staged file left: %s", o.Path)
+			case strings.HasSuffix(name, ".parquet"):
+				got = append(got, w.store.URI(o.Path))
+			default:
+				t.Errorf("unexpected object %s", o.Path)
 			}
-			if d.Name() == stagingName {
-				if entries, _ := os.ReadDir(path); len(entries) != 0 {
-					t.Errorf("staging not empty: %v", entries)
+		}
+	} else {
+		dir := filepath.Join(w.Root(), filepath.FromSlash(rel))
+		err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if path != dir && !strings.HasPrefix(d.Name(), "ds=") && d.Name() != stagingName {
+					t.Errorf("unexpected directory %s", path)
 				}
+				if d.Name() == stagingName {
+					if entries, _ := os.ReadDir(path); len(entries) != 0 {
+						t.Errorf("staging not empty: %v", entries)
+					}
+				}
+				return nil
+			}
+			switch name := d.Name(); {
+			case name == manifestName || name == lockName:
+			case strings.HasSuffix(name, ".parquet"):
+				got = append(got, path)
+			default:
+				t.Errorf("unexpected file %s", path)
 			}
 			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		switch name := d.Name(); {
-		case name == manifestName || name == lockName:
-		case strings.HasSuffix(name, ".parquet"):
-			got = append(got, path)
-		default:
-			t.Errorf("unexpected file %s", path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	slices.Sort(got)
 	slices.Sort(want)
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("data files on disk\n%v\nmanifest lists\n%v", got, want)
+		t.Errorf("data files in storage\n%v\nmanifest lists\n%v", got, want)
 	}
 }
 
@@ -285,48 +307,70 @@ func TestCrashSubprocess(t *testing.T) {
 		{hookCommitted, true},
 	} {
 		t.Run(tc.point, func(t *testing.T) {
-			ctx := context.Background()
-			root := t.TempDir()
-			w := openAt(t, root, nil)
-			writeTxn(t, w, "ns.t", crashSchema, warehouse.WriteOptions{SemanticHash: "v1"}, map[string][]arrow.RecordBatch{
-				"2024-01-01": {seqRecord(1, 0, 3)},
-				"2024-01-02": {seqRecord(1, 10, 2)},
-			})
-			before := scanAll(t, w, "ns.t", warehouse.ScanOptions{}).rows
+			forEachBackend(t, func(t *testing.T, e *env) {
+				ctx := context.Background()
+				root := e.root
+				w := e.open(t, nil)
+				writeTxn(t, w, "ns.t", crashSchema, warehouse.WriteOptions{SemanticHash: "v1"}, map[string][]arrow.RecordBatch{
+					"2024-01-01": {seqRecord(1, 0, 3)},
+					"2024-01-02": {seqRecord(1, 10, 2)},
+				})
+				before := scanAll(t, w, "ns.t", warehouse.ScanOptions{}).rows
 
-			code, out := runHelper(t, helperEnv+"=crash", helperRootEnv+"="+root, helperPointEnv+"="+tc.point)
-			if code != crashExitCode {
-				t.Fatalf("helper exit code %d, want %d; output:\n%s", code, crashExitCode, out)
-			}
-			w2 := openAt(t, root, nil)
-			info, err := w2.Describe(ctx, "ns.t")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := scanAll(t, w2, "ns.t", warehouse.ScanOptions{})
-			if !tc.visible {
-				if !reflect.DeepEqual(got.rows, before) || info.SemanticHash != "v1" {
-					t.Errorf("table changed by a crashed transaction: hash %q rows %v", info.SemanticHash, got.rows)
+				code, out := runHelper(t, helperEnv+"=crash", helperRootEnv+"="+root, helperPointEnv+"="+tc.point)
+				if code != crashExitCode {
+					t.Fatalf("helper exit code %d, want %d; output:\n%s", code, crashExitCode, out)
 				}
-			} else {
-				counts := map[string]int{}
-				for _, r := range got.rows {
-					counts[r["ds"].(string)]++
+				// On GCS the debris is swept by a commit once it is StaleAge old.
+				w2 := openAt(t, root, &Options{StaleAge: 10 * time.Millisecond})
+				info, err := w2.Describe(ctx, "ns.t")
+				if err != nil {
+					t.Fatal(err)
 				}
-				if want := map[string]int{"2024-01-01": 500, "2024-01-02": 2, "2024-01-03": 500}; !reflect.DeepEqual(counts, want) || info.SemanticHash != "crashed" {
-					t.Errorf("committed transaction: hash %q rows per ds %v, want %v", info.SemanticHash, counts, want)
+				got := scanAll(t, w2, "ns.t", warehouse.ScanOptions{})
+				if !tc.visible {
+					if !reflect.DeepEqual(got.rows, before) || info.SemanticHash != "v1" {
+						t.Errorf("table changed by a crashed transaction: hash %q rows %v", info.SemanticHash, got.rows)
+					}
+				} else {
+					counts := map[string]int{}
+					for _, r := range got.rows {
+						counts[r["ds"].(string)]++
+					}
+					if want := map[string]int{"2024-01-01": 500, "2024-01-02": 2, "2024-01-03": 500}; !reflect.DeepEqual(counts, want) || info.SemanticHash != "crashed" {
+						t.Errorf("committed transaction: hash %q rows per ds %v, want %v", info.SemanticHash, counts, want)
+					}
 				}
-			}
-			checkClean(t, w2, "ns.t")
+				if e.gcs {
+					// Debris is left, then swept by the next commit.
+					objs, err := e.st.ListAll(ctx, "ns/t")
+					if err != nil {
+						t.Fatal(err)
+					}
+					files := 0
+					for _, p := range info.Partitions {
+						files += len(p.Files)
+					}
+					if debris := len(objs) - files - 1; (debris > 0) != (tc.point != "write") {
+						t.Errorf("%d objects of debris after a crash at %s", debris, tc.point)
+					}
+					time.Sleep(20 * time.Millisecond)
+					writeTxn(t, w2, "ns.t", crashSchema, warehouse.WriteOptions{Mode: warehouse.Append}, nil)
+				}
+				checkClean(t, w2, "ns.t")
+			})
 		})
 	}
 }
 
 func TestConcurrentAppends(t *testing.T) {
+	forEachBackend(t, testConcurrentAppends)
+}
+
+func testConcurrentAppends(t *testing.T, e *env) {
 	ctx := context.Background()
-	root := t.TempDir()
-	w := openAt(t, root, nil)
-	other := openAt(t, root, nil) // a second instance, as another process would have
+	w := e.open(t, nil)
+	other := e.open(t, nil) // a second instance, as another process would have
 	const writers, commits = 3, 8
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*commits+1)
@@ -400,7 +444,7 @@ func TestConcurrentAppends(t *testing.T) {
 	if len(got) != writers*commits || len(seen) != writers*commits {
 		t.Errorf("%d rows (%d distinct) after %d appends: %v", len(got), len(seen), writers*commits, got)
 	}
-	m, err := readManifest(filepath.Join(root, "ns", "t"))
+	m, _, err := readManifest(ctx, w.store, "ns/t")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +455,11 @@ func TestConcurrentAppends(t *testing.T) {
 }
 
 func TestConcurrentProcesses(t *testing.T) {
-	root := t.TempDir()
+	forEachBackend(t, testConcurrentProcesses)
+}
+
+func testConcurrentProcesses(t *testing.T, e *env) {
+	root := e.root
 	const procs = 2
 	var wg sync.WaitGroup
 	for id := range procs {
@@ -431,8 +479,12 @@ func TestConcurrentProcesses(t *testing.T) {
 }
 
 func TestScanDuringOverwrite(t *testing.T) {
+	forEachBackend(t, testScanDuringOverwrite)
+}
+
+func testScanDuringOverwrite(t *testing.T, e *env) {
 	ctx := context.Background()
-	w := openTest(t, nil)
+	w := e.open(t, nil)
 	writeTxn(t, w, "ns.t", crashSchema, warehouse.WriteOptions{}, map[string][]arrow.RecordBatch{"2024-01-01": {seqRecord(1, 0, 3)}})
 	s, err := w.Scan(ctx, "ns.t", warehouse.ScanOptions{})
 	if err != nil {

@@ -7,9 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -19,13 +16,15 @@ import (
 
 	"github.com/chronon-go/chronon/core/batch"
 	"github.com/chronon-go/chronon/plugins/warehouse"
+	"github.com/chronon-go/chronon/plugins/warehouse/blob"
 )
 
 // Scan streams the committed rows of table in the partitions selected by
 // opts, in partition order, reading the manifest once: the scan sees the
 // table as of that moment. Only the projected columns are decoded; a
 // projected column that a file predates reads as nulls. Batches hold at most
-// Options.RowGroupRows rows.
+// Options.RowGroupRows rows. On GCS each file is read with ranged requests
+// made with the context of the Next call that opened the file.
 func (w *Warehouse) Scan(ctx context.Context, table string, opts warehouse.ScanOptions) (warehouse.Scanner, error) {
 	s, err := w.scan(ctx, table, opts)
 	if err != nil {
@@ -43,7 +42,7 @@ func (w *Warehouse) scan(ctx context.Context, table string, opts warehouse.ScanO
 			return nil, fmt.Errorf("bad partition bound %q: want YYYY-MM-DD", ds)
 		}
 	}
-	dir, m, err := w.load(table)
+	dir, m, err := w.load(ctx, table)
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +80,11 @@ func (w *Warehouse) scan(ctx context.Context, table string, opts warehouse.ScanO
 			continue
 		}
 		for _, f := range m.Partitions[ds].Files {
-			s.files = append(s.files, scanFile{ds: ds, path: filepath.Join(dir, filepath.FromSlash(f))})
+			s.files = append(s.files, scanFile{ds: ds, path: dir + "/" + f})
 		}
+	}
+	if err := w.acquire(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -90,7 +92,7 @@ func (w *Warehouse) scan(ctx context.Context, table string, opts warehouse.ScanO
 // scanFile is one data file to scan.
 type scanFile struct {
 	ds   string
-	path string
+	path string // relative to the root
 }
 
 // scanner is the warehouse.Scanner of a Scan.
@@ -136,7 +138,7 @@ func (s *scanner) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("parquet: scan %s: %s: %w", s.table, s.cur.path, err)
+			return nil, fmt.Errorf("parquet: scan %s: %s: %w", s.table, s.cur.uri, err)
 		}
 		return rec, nil
 	}
@@ -144,11 +146,15 @@ func (s *scanner) Next(ctx context.Context) (arrow.RecordBatch, error) {
 
 // Close releases the file being read.
 func (s *scanner) Close() error {
+	if s.closed {
+		return nil
+	}
 	if s.cur != nil {
 		s.cur.close()
 		s.cur = nil
 	}
 	s.closed = true
+	s.w.release()
 	return nil
 }
 
@@ -156,7 +162,8 @@ func (s *scanner) Close() error {
 type fileScan struct {
 	s    *scanner
 	ds   string
-	path string
+	uri  string // of the file, for errors
+	blob blob.Reader
 	rdr  *file.Reader
 	// rr reads the projected columns the file has; nil when it has none, and
 	// then rows are counted from the row group metadata.
@@ -169,19 +176,22 @@ type fileScan struct {
 
 func (s *scanner) open(ctx context.Context, sf scanFile) (_ *fileScan, err error) {
 	cfg := s.w.cfg
-	f, err := os.Open(sf.path)
-	if errors.Is(err, fs.ErrNotExist) {
+	uri := s.w.store.URI(sf.path)
+	br, err := s.w.store.Open(ctx, sf.path)
+	if errors.Is(err, blob.ErrNotExist) {
 		return nil, fmt.Errorf("%w (the partition was overwritten during the scan)", err)
 	}
 	if err != nil {
 		return nil, err
 	}
-	rdr, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(cfg.mem)))
+	// The section reader adds the Seek the Parquet reader needs, and hides
+	// the blob's Close, which fileScan.close calls.
+	rdr, err := file.NewParquetReader(io.NewSectionReader(br, 0, br.Size()), file.WithReadProps(parquet.NewReaderProperties(cfg.mem)))
 	if err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("%s: %w", sf.path, err)
+		_ = br.Close()
+		return nil, fmt.Errorf("%s: %w", uri, err)
 	}
-	fsc := &fileScan{s: s, ds: sf.ds, path: sf.path, rdr: rdr, src: make([]int, len(s.cols))}
+	fsc := &fileScan{s: s, ds: sf.ds, uri: uri, blob: br, rdr: rdr, src: make([]int, len(s.cols))}
 	defer func() {
 		if err != nil {
 			fsc.close()
@@ -189,11 +199,11 @@ func (s *scanner) open(ctx context.Context, sf scanFile) (_ *fileScan, err error
 	}()
 	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: int64(cfg.rowGroupRows)}, cfg.mem)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", sf.path, err)
+		return nil, fmt.Errorf("%s: %w", uri, err)
 	}
 	fileSchema, err := fr.Schema()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", sf.path, err)
+		return nil, fmt.Errorf("%s: %w", uri, err)
 	}
 	var leaves []int
 	picked := map[int]bool{}
@@ -209,7 +219,7 @@ func (s *scanner) open(ctx context.Context, sf scanFile) (_ *fileScan, err error
 		}
 		got := fileSchema.Field(idx[0])
 		if _, ok := mergeType(want.Type, got.Type); !ok {
-			return nil, fmt.Errorf("%s: column %q has type %s, the table has %s", sf.path, want.Name, got.Type, want.Type)
+			return nil, fmt.Errorf("%s: column %q has type %s, the table has %s", uri, want.Name, got.Type, want.Type)
 		}
 		fsc.src[i] = 0 // resolved below against the reader's schema
 		if !picked[idx[0]] {
@@ -226,7 +236,7 @@ func (s *scanner) open(ctx context.Context, sf scanFile) (_ *fileScan, err error
 	}
 	rr, err := fr.GetRecordReader(ctx, leaves, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", sf.path, err)
+		return nil, fmt.Errorf("%s: %w", uri, err)
 	}
 	fsc.rr = rr
 	for i := range fsc.src {
@@ -235,7 +245,7 @@ func (s *scanner) open(ctx context.Context, sf scanFile) (_ *fileScan, err error
 		}
 		idx := rr.Schema().FieldIndices(s.schema.Field(i).Name)
 		if len(idx) == 0 {
-			return nil, fmt.Errorf("%s: column %q not read", sf.path, s.schema.Field(i).Name)
+			return nil, fmt.Errorf("%s: column %q not read", uri, s.schema.Field(i).Name)
 		}
 		fsc.src[i] = idx[0]
 	}
@@ -320,5 +330,9 @@ func (fsc *fileScan) close() {
 	if fsc.rdr != nil {
 		_ = fsc.rdr.Close()
 		fsc.rdr = nil
+	}
+	if fsc.blob != nil {
+		_ = fsc.blob.Close()
+		fsc.blob = nil
 	}
 }

@@ -3,14 +3,14 @@
 package parquet
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"os"
-	"path/filepath"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -19,13 +19,26 @@ import (
 
 	"github.com/chronon-go/chronon/core/batch"
 	"github.com/chronon-go/chronon/plugins/warehouse"
+	"github.com/chronon-go/chronon/plugins/warehouse/blob"
 )
 
 // Commit points at which Warehouse.hook is called.
 const (
 	hookStaged    = "staged"    // files closed, lock not taken yet
 	hookRenamed   = "renamed"   // files moved into ds= directories, manifest not written
+	hookMerged    = "merged"    // manifest read and merged (every attempt), not written
+	hookConflict  = "conflict"  // a manifest write lost to another writer's, before the retry
 	hookCommitted = "committed" // manifest replaced, replaced files not deleted
+)
+
+// Optimistic commits (GCS) retry a manifest write that lost to another
+// writer's up to maxCommitAttempts times in all, waiting a random time
+// between commitBackoff and twice that, doubled after each attempt up to
+// maxCommitBackoff.
+const (
+	maxCommitAttempts = 30
+	commitBackoff     = 10 * time.Millisecond
+	maxCommitBackoff  = 2 * time.Second
 )
 
 // Begin starts a write transaction on table, which is created at commit if
@@ -42,13 +55,18 @@ func (w *Warehouse) Begin(ctx context.Context, table string, schema *arrow.Schem
 	return t, nil
 }
 
-func (w *Warehouse) begin(ctx context.Context, table string, schema *arrow.Schema, opts warehouse.WriteOptions) (*txn, error) {
-	if err := w.checkOpen(); err != nil {
-		return nil, err
-	}
+func (w *Warehouse) begin(ctx context.Context, table string, schema *arrow.Schema, opts warehouse.WriteOptions) (_ *txn, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := w.acquire(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			w.release()
+		}
+	}()
 	dir, err := w.tableDir(table)
 	if err != nil {
 		return nil, err
@@ -59,7 +77,7 @@ func (w *Warehouse) begin(ctx context.Context, table string, schema *arrow.Schem
 	if opts.Mode != warehouse.Overwrite && opts.Mode != warehouse.Append {
 		return nil, fmt.Errorf("unknown write mode %d", opts.Mode)
 	}
-	m, err := readManifest(dir)
+	m, _, err := readManifest(ctx, w.store, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -73,16 +91,17 @@ func (w *Warehouse) begin(ctx context.Context, table string, schema *arrow.Schem
 		return nil, err
 	}
 	id := hex.EncodeToString(b[:])
-	staging := filepath.Join(dir, stagingName, fmt.Sprintf("%d-%s", os.Getpid(), id))
-	if err := os.MkdirAll(staging, 0o755); err != nil {
-		return nil, err
-	}
+	// Local sweeps keep the staging directories of live processes: the
+	// name starts with the process id.
+	staging := dir + "/" + stagingName + "/" + fmt.Sprintf("%d-%s", os.Getpid(), id)
 	props := make(map[string]string, len(opts.Properties))
 	for k, v := range opts.Properties {
 		props[k] = v
 	}
 	return &txn{
-		w: w, table: table, dir: dir, staging: staging, id: id, schema: schema,
+		// The staged files' uploads live as long as the transaction, not
+		// as the context of the Write that started them.
+		w: w, ctx: context.WithoutCancel(ctx), table: table, dir: dir, staging: staging, id: id, schema: schema,
 		mode: opts.Mode, props: props, hash: opts.SemanticHash,
 		parts: map[string]*partWriter{},
 	}, nil
@@ -91,9 +110,10 @@ func (w *Warehouse) begin(ctx context.Context, table string, schema *arrow.Schem
 // txn is a warehouse.Txn staging one Parquet file per written partition.
 type txn struct {
 	w       *Warehouse
+	ctx     context.Context // of the staged files' writers
 	table   string
-	dir     string // table directory
-	staging string // this transaction's staging directory
+	dir     string // table directory, relative to the root
+	staging string // this transaction's staging directory, relative to the root
 	id      string
 	schema  *arrow.Schema
 	mode    warehouse.WriteMode
@@ -111,11 +131,12 @@ type txn struct {
 type partWriter struct {
 	ds    string
 	name  string // file name
-	f     *os.File
-	bw    *bufio.Writer
+	bw    blob.Writer
+	cw    *countingWriter
 	fw    *pqarrow.FileWriter
 	rows  int64
 	bytes int64 // file size, known once closed
+	done  bool  // closed or discarded
 	// open is the number of rows in the partition's open (buffered) row group.
 	open int64
 }
@@ -203,12 +224,8 @@ func (t *txn) part(ds string) (*partWriter, error) {
 	if pw := t.parts[ds]; pw != nil {
 		return pw, nil
 	}
-	dir := filepath.Join(t.staging, partitionDir(ds))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
 	pw := &partWriter{ds: ds, name: fmt.Sprintf("part-%s-%d.parquet", t.id, 0)}
-	f, err := os.OpenFile(filepath.Join(dir, pw.name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	bw, err := t.w.store.Create(t.ctx, t.staging+"/"+partitionDir(ds)+"/"+pw.name)
 	if err != nil {
 		return nil, err
 	}
@@ -219,45 +236,57 @@ func (t *txn) part(ds string) (*partWriter, error) {
 		parquet.WithAllocator(cfg.mem),
 		parquet.WithCreatedBy("chronon-go"),
 	)
-	// The bufio.Writer hides the file's Close from the Parquet writer: the
-	// file is flushed and fsynced before it is closed.
-	bw := bufio.NewWriterSize(f, 1<<20)
-	fw, err := pqarrow.NewFileWriter(t.schema, bw, props,
+	// The counting writer hides the blob writer's Close from the Parquet
+	// writer: the blob is finished (fsynced, or its upload finalized) by
+	// close.
+	cw := &countingWriter{w: bw}
+	fw, err := pqarrow.NewFileWriter(t.schema, cw, props,
 		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(cfg.mem)))
 	if err != nil {
-		_ = f.Close()
+		_ = bw.Abort()
 		return nil, err
 	}
-	pw.f, pw.bw, pw.fw = f, bw, fw
+	pw.bw, pw.cw, pw.fw = bw, cw, fw
 	t.parts[ds] = pw
 	return pw, nil
 }
 
-// close finishes the file: footer, flush, fsync, close.
-func (pw *partWriter) close() error {
-	err := pw.fw.Close()
-	if err == nil {
-		err = pw.bw.Flush()
-	}
-	if err == nil {
-		err = pw.f.Sync()
-	}
-	if err == nil {
-		var st os.FileInfo
-		if st, err = pw.f.Stat(); err == nil {
-			pw.bytes = st.Size()
-		}
-	}
-	if cerr := pw.f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w blob.Writer
+	n int64
 }
 
-// discard releases the writer's resources, ignoring errors.
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// close finishes the file: footer, then the blob's Close (local: flush,
+// fsync, rename into the staging directory; GCS: finalize the upload).
+func (pw *partWriter) close() error {
+	pw.done = true
+	if err := pw.fw.Close(); err != nil {
+		_ = pw.bw.Abort()
+		return err
+	}
+	if err := pw.bw.Close(); err != nil {
+		return err
+	}
+	pw.bytes = pw.cw.n
+	return nil
+}
+
+// discard releases the writer's resources, ignoring errors: the blob is
+// abandoned first, so nothing more is uploaded.
 func (pw *partWriter) discard() {
+	if pw.done {
+		return
+	}
+	pw.done = true
+	_ = pw.bw.Abort()
 	_ = pw.fw.Close()
-	_ = pw.f.Close()
 }
 
 func (t *txn) hook(point string) {
@@ -280,15 +309,20 @@ func (t *txn) Commit(ctx context.Context) error {
 	if err != nil {
 		t.done = true
 		_ = t.abort()
+		t.w.release()
 		return fmt.Errorf("parquet: commit %s: %w", t.table, err)
 	}
 	t.done, t.committed = true, true
 	// The commit is durable: what is left is cleanup, which a later sweep
 	// redoes if it fails here.
+	ctx = context.WithoutCancel(ctx)
 	for _, rel := range replaced {
-		_ = removeIfExists(filepath.Join(t.dir, filepath.FromSlash(rel)))
+		_ = t.w.store.Delete(ctx, t.dir+"/"+rel)
 	}
-	_ = os.RemoveAll(t.staging)
+	if len(t.parts) > 0 {
+		_ = t.w.store.DeleteAll(ctx, t.staging)
+	}
+	t.w.release()
 	return nil
 }
 
@@ -309,31 +343,130 @@ func (t *txn) commit(ctx context.Context) (replaced []string, err error) {
 	}
 	t.hook(hookStaged)
 
-	lock, err := lockFile(ctx, filepath.Join(t.dir, lockName))
-	if err != nil {
-		return nil, fmt.Errorf("lock: %w", err)
+	st := t.w.store
+	if t.w.locker != nil {
+		lctx, unlock, err := t.w.locker.Lock(ctx, t.dir)
+		if err != nil {
+			return nil, fmt.Errorf("lock: %w", err)
+		}
+		// After the manifest is replaced the commit must not report a
+		// failure: closing the lock file releases the lock anyway.
+		defer func() { _ = unlock() }()
+		ctx = lctx
+		// Debris only costs space: a failed sweep must not fail the commit.
+		_ = t.w.sweepLocked(ctx, t.dir, t.table)
+	} else {
+		_ = t.w.sweepStale(ctx, t.dir, t.table)
 	}
-	// Closing the lock file releases the lock even if unlocking fails, and
-	// after the manifest is replaced the commit must not report a failure.
-	defer func() { _ = lock.unlock() }()
-	// Debris only costs space: a failed sweep must not fail the commit.
-	_ = t.w.sweepLocked(t.dir, t.table)
 
-	old, err := readManifest(t.dir)
-	if err != nil {
-		return nil, err
+	// Move the staged files into their partitions. Until the manifest
+	// references them they are invisible to readers, and a crash leaves
+	// them for the sweep; on error they are removed here.
+	var moved []string // relative to the table directory
+	defer func() {
+		if err != nil {
+			dctx := context.WithoutCancel(ctx)
+			for _, rel := range moved {
+				_ = st.Delete(dctx, t.dir+"/"+rel)
+			}
+		}
+	}()
+	for _, ds := range dss {
+		pw := t.parts[ds]
+		rel := partitionDir(ds) + "/" + pw.name
+		if err := st.Rename(ctx, t.staging+"/"+rel, t.dir+"/"+rel); err != nil {
+			return nil, err
+		}
+		moved = append(moved, rel)
 	}
+	t.hook(hookRenamed)
+
+	// Read, merge, write if unchanged. With the local lock held the write
+	// only fails if a writer bypassed the lock; on GCS another commit may
+	// land between the read and the write, and then the merge is redone
+	// on top of it.
+	wait := commitBackoff
+	for attempt := 1; ; attempt++ {
+		old, ver, err := readManifest(ctx, st, t.dir)
+		if err != nil {
+			return nil, err
+		}
+		if attempt > 1 && t.w.locker == nil {
+			// A write whose response was lost may have been retried by the
+			// client and reported as a conflict with itself.
+			landed, err := t.landed(ctx, old, moved)
+			if err != nil {
+				return nil, err
+			}
+			if landed {
+				t.hook(hookCommitted)
+				return replaced, nil
+			}
+		}
+		var next *manifest
+		next, replaced, err = t.merge(old)
+		if err != nil {
+			return nil, err
+		}
+		t.hook(hookMerged)
+		err = writeManifest(ctx, st, t.dir, next, ver)
+		if err == nil {
+			t.hook(hookCommitted)
+			return replaced, nil
+		}
+		if !errors.Is(err, blob.ErrConflict) {
+			return nil, fmt.Errorf("write manifest: %w", err)
+		}
+		if attempt >= t.w.maxAttempts {
+			return nil, fmt.Errorf("the table changed under each of %d attempts to commit; giving up: %w", attempt, err)
+		}
+		t.hook(hookConflict)
+		d := wait + mrand.N(wait)
+		wait = min(2*wait, maxCommitBackoff)
+		timer := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, ctx.Err()
+		case <-timer.C:
+		}
+	}
+}
+
+// landed reports whether a manifest write that seemed to fail did land:
+// the manifest lists one of the files the transaction moved, or one of them
+// is gone (a later overwrite replaced and deleted it; nothing else deletes
+// fresh data files).
+func (t *txn) landed(ctx context.Context, m *manifest, moved []string) (bool, error) {
+	refs := referenced(m)
+	for _, rel := range moved {
+		if refs[rel] {
+			return true, nil
+		}
+	}
+	for _, rel := range moved {
+		ok, err := t.w.exists(ctx, t.dir+"/"+rel)
+		if err != nil || !ok {
+			return !ok, err
+		}
+	}
+	return false, nil
+}
+
+// merge returns the manifest that the transaction makes of old (nil for a
+// new table), and the files it unreferences.
+func (t *txn) merge(old *manifest) (*manifest, []string, error) {
 	var oldSchema *arrow.Schema
 	if old != nil {
 		oldSchema = old.schema
 	}
 	schema, err := mergeSchema(oldSchema, t.schema)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	js, err := schemaToJSON(schema)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	next := &manifest{
 		FormatVersion: manifestFormat,
@@ -359,32 +492,10 @@ func (t *txn) commit(ctx context.Context) (replaced []string, err error) {
 	for k, v := range t.props {
 		next.Properties[k] = v
 	}
-
-	// Move the staged files into their partitions. Until the manifest is
-	// replaced they are unreferenced, so readers ignore them and a crash
-	// leaves them for the sweep; on error they are removed here.
-	var moved []string
-	defer func() {
-		if err != nil {
-			for _, p := range moved {
-				_ = os.Remove(p)
-			}
-		}
-	}()
-	for _, ds := range dss {
+	var replaced []string
+	for _, ds := range sortedKeys(t.parts) {
 		pw := t.parts[ds]
 		rel := partitionDir(ds) + "/" + pw.name
-		dst := filepath.Join(t.dir, partitionDir(ds), pw.name)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.Rename(filepath.Join(t.staging, partitionDir(ds), pw.name), dst); err != nil {
-			return nil, err
-		}
-		moved = append(moved, dst)
-		if err := syncDir(filepath.Dir(dst)); err != nil {
-			return nil, err
-		}
 		entry := &partitionEntry{Files: []string{rel}, Rows: pw.rows, Bytes: pw.bytes}
 		if p := next.Partitions[ds]; p != nil {
 			if t.mode == warehouse.Append {
@@ -397,13 +508,7 @@ func (t *txn) commit(ctx context.Context) (replaced []string, err error) {
 		}
 		next.Partitions[ds] = entry
 	}
-	t.hook(hookRenamed)
-
-	if err := writeManifest(t.dir, next); err != nil {
-		return nil, fmt.Errorf("write manifest: %w", err)
-	}
-	t.hook(hookCommitted)
-	return replaced, nil
+	return next, replaced, nil
 }
 
 // Abort discards the transaction's staged files. It does nothing after
@@ -413,6 +518,7 @@ func (t *txn) Abort() error {
 		return nil
 	}
 	t.done = true
+	defer t.w.release()
 	if err := t.abort(); err != nil {
 		return fmt.Errorf("parquet: abort %s: %w", t.table, err)
 	}
@@ -421,9 +527,10 @@ func (t *txn) Abort() error {
 
 func (t *txn) abort() error {
 	for _, pw := range t.parts {
-		if pw.f != nil {
-			pw.discard()
-		}
+		pw.discard()
 	}
-	return os.RemoveAll(t.staging)
+	if len(t.parts) == 0 {
+		return nil
+	}
+	return t.w.store.DeleteAll(context.WithoutCancel(t.ctx), t.staging)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -91,43 +92,50 @@ func TestRoundTripAllTypes(t *testing.T) {
 		{"snappy-one-row-groups", Options{Compression: Snappy, RowGroupRows: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			tc.opts.Allocator = mem
-			w := openTest(t, &tc.opts)
-			schema := allTypes()
-			rec := recordJSON(t, mem, schema, allTypesRows)
-			defer rec.Release()
-			writeTxn(t, w, "ns.all", schema, warehouse.WriteOptions{}, map[string][]arrow.RecordBatch{
-				"2024-01-01": {rec},
-				"2024-01-02": {rec, rec},
+			forEachBackend(t, func(t *testing.T, e *env) {
+				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				defer mem.AssertSize(t, 0)
+				opts := tc.opts
+				opts.Allocator = mem
+				w := e.open(t, &opts)
+				schema := allTypes()
+				rec := recordJSON(t, mem, schema, allTypesRows)
+				defer rec.Release()
+				writeTxn(t, w, "ns.all", schema, warehouse.WriteOptions{}, map[string][]arrow.RecordBatch{
+					"2024-01-01": {rec},
+					"2024-01-02": {rec, rec},
+				})
+				info, err := w.Describe(context.Background(), "ns.all")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !info.Schema.Equal(schema) {
+					t.Errorf("table schema\n%v\nwant\n%v", info.Schema, schema)
+				}
+				res := scanAll(t, w, "ns.all", warehouse.ScanOptions{})
+				wantSchema := arrow.NewSchema(append(schema.Fields(), arrow.Field{Name: "ds", Type: arrow.BinaryTypes.String}), nil)
+				if !res.schema.Equal(wantSchema) {
+					t.Errorf("scan schema\n%v\nwant\n%v", res.schema, wantSchema)
+				}
+				in := rowsOf(t, rec)
+				want := append(withDS(in, "2024-01-01"), withDS(append(in, in...), "2024-01-02")...)
+				if !reflect.DeepEqual(res.rows, want) {
+					t.Errorf("rows\n%v\nwant\n%v", res.rows, want)
+				}
+				if limit := int64(tc.opts.RowGroupRows); limit > 0 && res.maxRows > limit {
+					t.Errorf("batch of %d rows, RowGroupRows is %d", res.maxRows, limit)
+				}
 			})
-			info, err := w.Describe(context.Background(), "ns.all")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !info.Schema.Equal(schema) {
-				t.Errorf("table schema\n%v\nwant\n%v", info.Schema, schema)
-			}
-			res := scanAll(t, w, "ns.all", warehouse.ScanOptions{})
-			wantSchema := arrow.NewSchema(append(schema.Fields(), arrow.Field{Name: "ds", Type: arrow.BinaryTypes.String}), nil)
-			if !res.schema.Equal(wantSchema) {
-				t.Errorf("scan schema\n%v\nwant\n%v", res.schema, wantSchema)
-			}
-			in := rowsOf(t, rec)
-			want := append(withDS(in, "2024-01-01"), withDS(append(in, in...), "2024-01-02")...)
-			if !reflect.DeepEqual(res.rows, want) {
-				t.Errorf("rows\n%v\nwant\n%v", res.rows, want)
-			}
-			if limit := int64(tc.opts.RowGroupRows); limit > 0 && res.maxRows > limit {
-				t.Errorf("batch of %d rows, RowGroupRows is %d", res.maxRows, limit)
-			}
 		})
 	}
 }
 
 func TestProjectionAndRanges(t *testing.T) {
-	w := openTest(t, &Options{RowGroupRows: 2})
+	forEachBackend(t, testProjectionAndRanges)
+}
+
+func testProjectionAndRanges(t *testing.T, e *env) {
+	w := e.open(t, &Options{RowGroupRows: 2})
 	mem := memory.DefaultAllocator
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "a", Type: arrow.PrimitiveTypes.Int64},
@@ -214,8 +222,12 @@ func TestProjectionAndRanges(t *testing.T) {
 // TestProjectionDecodesOnlyProjected checks that a projected scan does not
 // read the other columns: it allocates far less than their size.
 func TestProjectionDecodesOnlyProjected(t *testing.T) {
+	forEachBackend(t, testProjectionDecodesOnlyProjected)
+}
+
+func testProjectionDecodesOnlyProjected(t *testing.T, e *env) {
 	alloc := &peakAllocator{Allocator: memory.NewGoAllocator()}
-	w := openTest(t, &Options{Allocator: alloc, Compression: Uncompressed})
+	w := e.open(t, &Options{Allocator: alloc, Compression: Uncompressed})
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "small", Type: arrow.PrimitiveTypes.Int32},
 		{Name: "big", Type: arrow.BinaryTypes.String},
@@ -250,8 +262,12 @@ func TestProjectionDecodesOnlyProjected(t *testing.T) {
 }
 
 func TestOverwriteAndAppend(t *testing.T) {
+	forEachBackend(t, testOverwriteAndAppend)
+}
+
+func testOverwriteAndAppend(t *testing.T, e *env) {
 	ctx := context.Background()
-	w := openTest(t, nil)
+	w := e.open(t, nil)
 	mem := memory.DefaultAllocator
 	schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil)
 	rec := func(vals string) arrow.RecordBatch {
@@ -303,7 +319,7 @@ func TestOverwriteAndAppend(t *testing.T) {
 		t.Fatalf("after overwrite: %v, want %v", got, want)
 	}
 	for _, f := range oldDay2 {
-		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
+		if _, err := e.stat(t, f); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("replaced file %s still exists (stat: %v)", f, err)
 		}
 	}
@@ -321,13 +337,13 @@ func TestOverwriteAndAppend(t *testing.T) {
 	for _, p := range info.Partitions {
 		dss = append(dss, p.DS)
 		for _, f := range p.Files {
-			st, err := os.Stat(f)
-			if err != nil || !filepath.IsAbs(f) {
-				t.Errorf("partition %s file %s: abs=%v stat=%v", p.DS, f, filepath.IsAbs(f), err)
+			st, err := e.stat(t, f) // also checks that f is absolute, or a gs:// URI
+			if err != nil {
+				t.Errorf("partition %s file %s: stat=%v", p.DS, f, err)
 				continue
 			}
-			if p.Bytes <= 0 || st.Size() > p.Bytes {
-				t.Errorf("partition %s: bytes %d, file size %d", p.DS, p.Bytes, st.Size())
+			if p.Bytes <= 0 || st.Size > p.Bytes {
+				t.Errorf("partition %s: bytes %d, file size %d", p.DS, p.Bytes, st.Size)
 			}
 		}
 	}
@@ -345,15 +361,19 @@ func TestOverwriteAndAppend(t *testing.T) {
 		t.Errorf("overwritten appended partition: %v", got)
 	}
 	for _, f := range day1 {
-		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
+		if _, err := e.stat(t, f); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("replaced file %s still exists", f)
 		}
 	}
 }
 
 func TestEmptyPartition(t *testing.T) {
+	forEachBackend(t, testEmptyPartition)
+}
+
+func testEmptyPartition(t *testing.T, e *env) {
 	ctx := context.Background()
-	w := openTest(t, nil)
+	w := e.open(t, nil)
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "v", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "l", Type: arrow.ListOf(arrow.BinaryTypes.String), Nullable: true},
@@ -372,7 +392,7 @@ func TestEmptyPartition(t *testing.T) {
 		t.Fatalf("partitions %+v, want 2024-01-02 committed with 0 rows", info.Partitions)
 	}
 	for _, f := range info.Partitions[1].Files {
-		if _, err := os.Stat(f); err != nil {
+		if _, err := e.stat(t, f); err != nil {
 			t.Errorf("empty partition file: %v", err)
 		}
 	}
@@ -393,9 +413,12 @@ func TestEmptyPartition(t *testing.T) {
 }
 
 func TestUncommittedInvisible(t *testing.T) {
+	forEachBackend(t, testUncommittedInvisible)
+}
+
+func testUncommittedInvisible(t *testing.T, e *env) {
 	ctx := context.Background()
-	root := t.TempDir()
-	w := openAt(t, root, nil)
+	w := e.open(t, nil)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil)
 	rec := recordJSON(t, memory.DefaultAllocator, schema, `[{"v": 1}]`)
 
@@ -425,7 +448,7 @@ func TestUncommittedInvisible(t *testing.T) {
 	if err := txn.Write(ctx, "2024-01-01", rec); err == nil {
 		t.Error("Write after Abort succeeded")
 	}
-	if entries, _ := os.ReadDir(filepath.Join(root, "ns", "new", stagingName)); len(entries) != 0 {
+	if entries := e.list(t, "ns/new/"+stagingName); len(entries) != 0 {
 		t.Errorf("staging left after Abort: %v", entries)
 	}
 
@@ -476,14 +499,18 @@ func TestUncommittedInvisible(t *testing.T) {
 	if got := scanAll(t, w, "ns.t", warehouse.ScanOptions{}).rows; len(got) != 2 {
 		t.Errorf("rows after append %v", got)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(root, "ns", "t", stagingName)); len(entries) != 0 {
+	if entries := e.list(t, "ns/t/"+stagingName); len(entries) != 0 {
 		t.Errorf("staging left after Commit: %v", entries)
 	}
 }
 
 func TestSchemaEvolution(t *testing.T) {
+	forEachBackend(t, testSchemaEvolution)
+}
+
+func testSchemaEvolution(t *testing.T, e *env) {
 	ctx := context.Background()
-	w := openTest(t, nil)
+	w := e.open(t, nil)
 	mem := memory.DefaultAllocator
 	v1 := arrow.NewSchema([]arrow.Field{
 		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
@@ -528,10 +555,10 @@ func TestSchemaEvolution(t *testing.T) {
 	}
 	got := scanAll(t, w, "ns.ev", warehouse.ScanOptions{}).rows
 	wantRows := decodeRows(t, `[
-		{"id": 1, "name": "a", "tags": ["x"], "score": null, "extra": null, "ds": "2024-01-01"},
-		{"id": 2, "name": "b", "tags": [null, "y"], "score": 0.5, "extra": {"n": 3}, "ds": "2024-01-02"},
-		{"id": 3, "name": null, "tags": null, "score": null, "extra": null, "ds": "2024-01-03"}
-	]`)
+	{"id": 1, "name": "a", "tags": ["x"], "score": null, "extra": null, "ds": "2024-01-01"},
+	{"id": 2, "name": "b", "tags": [null, "y"], "score": 0.5, "extra": {"n": 3}, "ds": "2024-01-02"},
+	{"id": 3, "name": null, "tags": null, "score": null, "extra": null, "ds": "2024-01-03"}
+]`)
 	if !reflect.DeepEqual(got, wantRows) {
 		t.Errorf("rows\n%v\nwant\n%v", got, wantRows)
 	}
@@ -592,8 +619,12 @@ func TestSchemaEvolution(t *testing.T) {
 }
 
 func TestBeginAndWriteErrors(t *testing.T) {
+	forEachBackend(t, testBeginAndWriteErrors)
+}
+
+func testBeginAndWriteErrors(t *testing.T, e *env) {
 	ctx := context.Background()
-	w := openTest(t, nil)
+	w := e.open(t, nil)
 	mem := memory.DefaultAllocator
 	good := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil)
 	for _, tc := range []struct {
@@ -677,9 +708,12 @@ func TestBeginAndWriteErrors(t *testing.T) {
 }
 
 func TestTablesDescribeAndManifest(t *testing.T) {
+	forEachBackend(t, testTablesDescribeAndManifest)
+}
+
+func testTablesDescribeAndManifest(t *testing.T, e *env) {
 	ctx := context.Background()
-	root := t.TempDir()
-	w := openAt(t, root, nil)
+	w := e.open(t, nil)
 	mem := memory.DefaultAllocator
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
@@ -692,16 +726,14 @@ func TestTablesDescribeAndManifest(t *testing.T) {
 	}
 	// Not tables: a directory without a manifest, a badly named one, a file.
 	for _, d := range []string{"alpha/nomanifest", "bad-ns/t", "alpha/bad-name"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+		if e.gcs {
+			e.put(t, d+"/x", nil) // GCS has no empty directories
+		} else if err := os.MkdirAll(filepath.Join(e.root, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(root, "bad-ns", "t", manifestName), []byte("{}"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "README"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.put(t, "bad-ns/t/"+manifestName, []byte("{}"))
+	e.put(t, "README", nil)
 	tables, err := w.Tables(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -736,19 +768,19 @@ func TestTablesDescribeAndManifest(t *testing.T) {
 	}
 	for _, p := range info.Partitions {
 		for _, f := range p.Files {
-			if want := filepath.Join(root, "alpha", "b", "ds="+p.DS) + string(filepath.Separator); !strings.HasPrefix(f, want) ||
-				!strings.HasPrefix(filepath.Base(f), "part-") || filepath.Ext(f) != ".parquet" {
+			want := filepath.Join(e.root, "alpha", "b", "ds="+p.DS) + string(filepath.Separator)
+			if e.gcs {
+				want = e.root + "/alpha/b/ds=" + p.DS + "/"
+			}
+			if !strings.HasPrefix(f, want) || !strings.HasPrefix(filepath.Base(f), "part-") || filepath.Ext(f) != ".parquet" {
 				t.Errorf("file %s is not under %s as part-*.parquet", f, want)
 			}
-			checkHiveFile(t, f, schema)
+			checkHiveFile(t, e, f, schema)
 		}
 	}
 
-	// The manifest on disk.
-	b, err := os.ReadFile(filepath.Join(root, "alpha", "b", manifestName))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The manifest in storage.
+	b := e.read(t, "alpha/b/"+manifestName)
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
@@ -758,11 +790,11 @@ func TestTablesDescribeAndManifest(t *testing.T) {
 	}
 	var fields []any
 	if err := json.Unmarshal([]byte(`[
-		{"name": "id", "type": "int64", "nullable": false},
-		{"name": "ts", "type": "timestamp", "unit": "ms", "timezone": "UTC", "nullable": true},
-		{"name": "m", "type": "map", "nullable": true, "children": [
-			{"name": "key", "type": "utf8", "nullable": false},
-			{"name": "value", "type": "int32", "nullable": true}]}]`), &fields); err != nil {
+	{"name": "id", "type": "int64", "nullable": false},
+	{"name": "ts", "type": "timestamp", "unit": "ms", "timezone": "UTC", "nullable": true},
+	{"name": "m", "type": "map", "nullable": true, "children": [
+		{"name": "key", "type": "utf8", "nullable": false},
+		{"name": "value", "type": "int32", "nullable": true}]}]`), &fields); err != nil {
 		t.Fatal(err)
 	}
 	if got := m["schema"].(map[string]any)["fields"]; !reflect.DeepEqual(got, fields) {
@@ -776,11 +808,23 @@ func TestTablesDescribeAndManifest(t *testing.T) {
 
 // checkHiveFile checks that a data file holds exactly the data columns: the
 // partition column is in its path only.
-func checkHiveFile(t *testing.T, path string, schema *arrow.Schema) {
+func checkHiveFile(t *testing.T, e *env, path string, schema *arrow.Schema) {
 	t.Helper()
-	rdr, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		t.Fatal(err)
+	var rdr *file.Reader
+	if e.gcs {
+		br, err := e.st.Open(context.Background(), e.rel(t, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer br.Close()
+		if rdr, err = file.NewParquetReader(io.NewSectionReader(br, 0, br.Size())); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		var err error
+		if rdr, err = file.OpenParquetFile(path, false); err != nil {
+			t.Fatal(err)
+		}
 	}
 	defer rdr.Close()
 	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
@@ -817,7 +861,7 @@ func TestOpen(t *testing.T) {
 		{name: "file uri", root: "file://" + dir + "/u", wantRoot: filepath.Join(dir, "u")},
 		{name: "file uri localhost", root: "file://localhost" + dir + "/v", wantRoot: filepath.Join(dir, "v")},
 		{name: "options", root: dir, opts: &Options{RowGroupRows: 10, Compression: Zstd, Allocator: memory.NewGoAllocator()}, wantRoot: dir},
-		{name: "gcs", root: "gs://bucket/wh", wantErr: `unsupported warehouse root scheme "gs" (supported: local path, file://)`},
+		{name: "gcs without bucket", root: "gs:///wh", wantErr: "without a bucket"},
 		{name: "s3", root: "s3://bucket/wh", wantErr: "unsupported warehouse root scheme"},
 		{name: "remote host", root: "file://host/x", wantErr: "host"},
 		{name: "empty", root: "", wantErr: "empty"},
@@ -847,8 +891,12 @@ func TestOpen(t *testing.T) {
 }
 
 func TestClosedWarehouse(t *testing.T) {
+	forEachBackend(t, testClosedWarehouse)
+}
+
+func testClosedWarehouse(t *testing.T, e *env) {
 	ctx := context.Background()
-	w := openTest(t, nil)
+	w := e.open(t, nil)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -906,13 +954,12 @@ func TestSchemaJSONRoundTrip(t *testing.T) {
 }
 
 func TestBadManifest(t *testing.T) {
+	forEachBackend(t, testBadManifest)
+}
+
+func testBadManifest(t *testing.T, e *env) {
 	ctx := context.Background()
-	root := t.TempDir()
-	w := openAt(t, root, nil)
-	dir := filepath.Join(root, "ns", "t")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	w := e.open(t, nil)
 	for _, tc := range []struct{ name, content string }{
 		{"not json", "{"},
 		{"future format", `{"formatVersion": 99, "schema": {"fields": []}}`},
@@ -920,14 +967,12 @@ func TestBadManifest(t *testing.T) {
 		{"bad ds", `{"formatVersion": 1, "schema": {"fields": []}, "partitions": {"yesterday": {"files": []}}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := os.WriteFile(filepath.Join(dir, manifestName), []byte(tc.content), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			e.put(t, "ns/t/"+manifestName, []byte(tc.content))
 			if _, err := w.Describe(ctx, "ns.t"); err == nil || errors.Is(err, warehouse.ErrTableNotFound) || !strings.Contains(err.Error(), "ns.t") {
 				t.Errorf("Describe: %v", err)
 			}
 			// Opening still works: the table is only unusable.
-			w2, err := Open(root, nil)
+			w2, err := Open(e.root, nil)
 			if err != nil {
 				t.Fatalf("Open with a bad manifest: %v", err)
 			}
