@@ -8,8 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -20,6 +18,7 @@ import (
 	"github.com/chronon-go/chronon/core/api"
 	"github.com/chronon-go/chronon/core/backfill"
 	"github.com/chronon-go/chronon/plugins/warehouse"
+	"github.com/chronon-go/chronon/plugins/warehouse/blob"
 )
 
 func init() {
@@ -285,19 +284,27 @@ func (f *sweepFn) sweep(key string, part int, elems [][]byte, emit func(string, 
 // assembleFn builds one output partition from its left rows and values and
 // writes it to the scratch directory.
 type assembleFn struct {
-	Job string
-	c   *compiled
+	Job     string
+	c       *compiled
+	scratch blob.Store
 }
 
-func (f *assembleFn) Setup() error {
+func (f *assembleFn) Setup(ctx context.Context) error {
 	c, err := compileJob(f.Job)
 	f.c = c
+	if err != nil {
+		return err
+	}
+	f.scratch, err = blob.Open(ctx, c.job.Scratch)
 	return err
 }
 
 func (f *assembleFn) Teardown() {
 	if f.c != nil {
 		f.c.close()
+	}
+	if f.scratch != nil {
+		f.scratch.Close()
 	}
 }
 
@@ -344,7 +351,7 @@ func (f *assembleFn) ProcessElement(ctx context.Context, ds string, values func(
 	}
 	defer rec.Release()
 	defer releaseRecs(partRows)
-	path, err := writeScratch(ScratchDir(f.c.job.Scratch, -1), ds, rec)
+	path, err := writeScratch(ctx, f.scratch, ScratchDir(-1), ds, rec)
 	if err != nil {
 		return err
 	}
@@ -353,7 +360,7 @@ func (f *assembleFn) ProcessElement(ctx context.Context, ds string, values func(
 		if pr == nil {
 			continue
 		}
-		if path, err = writeScratch(ScratchDir(f.c.job.Scratch, pi), ds, pr); err != nil {
+		if path, err = writeScratch(ctx, f.scratch, ScratchDir(pi), ds, pr); err != nil {
 			return err
 		}
 		emit(path)
@@ -361,51 +368,43 @@ func (f *assembleFn) ProcessElement(ctx context.Context, ds string, values func(
 	return nil
 }
 
-// ScratchDir is where a job writes the output table's partitions (part -1)
-// or a join part's table's partitions.
-func ScratchDir(scratch string, part int) string {
+// ScratchDir is where, under a job's scratch root, it writes the output
+// table's partitions (part -1) or a join part's table's partitions.
+func ScratchDir(part int) string {
 	if part < 0 {
-		return filepath.Join(scratch, "output")
+		return "output"
 	}
-	return filepath.Join(scratch, fmt.Sprintf("part-%d", part))
+	return fmt.Sprintf("part-%d", part)
 }
 
 // writeScratch writes rec (without its ds column) as an Arrow IPC file
-// under dir/ds=DS/, aside then renamed, so the launcher never sees half a
-// file.
-func writeScratch(dir, ds string, rec arrow.RecordBatch) (string, error) {
+// under dir/ds=DS/ of the scratch store. The file becomes visible only
+// once complete (blob.Writer), so the launcher never sees half of one.
+func writeScratch(ctx context.Context, store blob.Store, dir, ds string, rec arrow.RecordBatch) (string, error) {
 	rec = dropColumn(rec, api.PartitionColumn)
 	defer rec.Release()
-	pdir := filepath.Join(dir, "ds="+ds)
-	if err := os.MkdirAll(pdir, 0o755); err != nil {
-		return "", fmt.Errorf("write partition %s: %w", ds, err)
-	}
 	var id [8]byte
 	rand.Read(id[:])
-	path := filepath.Join(pdir, hex.EncodeToString(id[:])+".arrow")
-	tmp := path + ".tmp"
-	fh, err := os.Create(tmp)
+	path := dir + "/ds=" + ds + "/" + hex.EncodeToString(id[:]) + ".arrow"
+	bw, err := store.Create(ctx, path)
 	if err != nil {
 		return "", fmt.Errorf("write partition %s: %w", ds, err)
 	}
-	w, err := ipc.NewFileWriter(fh, ipc.WithSchema(rec.Schema()))
+	w, err := ipc.NewFileWriter(bw, ipc.WithSchema(rec.Schema()))
 	if err == nil {
 		err = w.Write(rec)
 		if cerr := w.Close(); err == nil {
 			err = cerr
 		}
 	}
-	if cerr := fh.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
 	if err != nil {
-		os.Remove(tmp)
+		bw.Abort()
 		return "", fmt.Errorf("write partition %s: %w", ds, err)
 	}
-	return path, nil
+	if err := bw.Close(); err != nil {
+		return "", fmt.Errorf("write partition %s: %w", ds, err)
+	}
+	return store.URI(path), nil
 }
 
 // dropColumn returns rec without the named column (rec itself, retained,

@@ -23,8 +23,9 @@ import (
 type Job struct {
 	// Warehouse is the warehouse root the workers read (and Scratch sits in).
 	Warehouse string `json:"warehouse"`
-	// Scratch is the directory workers write finished partitions to, as
-	// Arrow IPC files under ds=YYYY-MM-DD/; the launcher commits them.
+	// Scratch is the root (a local path or gs:// URI, next to the
+	// warehouse) workers write finished partitions to, as Arrow IPC files
+	// under ScratchDir(part)/ds=YYYY-MM-DD/; the launcher commits them.
 	Scratch string `json:"scratch"`
 	// Kind is api.KindJoin or api.KindGroupBy.
 	Kind api.Kind `json:"kind"`

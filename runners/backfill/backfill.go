@@ -8,10 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +28,7 @@ import (
 	core "github.com/chronon-go/chronon/core/backfill"
 	"github.com/chronon-go/chronon/core/batch"
 	"github.com/chronon-go/chronon/plugins/warehouse"
+	"github.com/chronon-go/chronon/plugins/warehouse/blob"
 	"github.com/chronon-go/chronon/runners/beamrun"
 	"github.com/chronon-go/chronon/runners/plan"
 	"github.com/chronon-go/chronon/runners/progress"
@@ -280,13 +281,18 @@ func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transfo
 		return res, nil
 	}
 	start := time.Now()
-	scratch, err := newScratch(opts.Root, log)
+	store, err := blob.Open(ctx, opts.Root)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(scratch)
+	defer store.Close()
+	scratch, err := newScratch(ctx, store, log)
+	if err != nil {
+		return nil, err
+	}
+	defer store.DeleteAll(context.WithoutCancel(ctx), scratch.dir)
 	job.Warehouse = opts.Root
-	job.Scratch = scratch
+	job.Scratch = store.URI(scratch.dir)
 	job.WindowTail = opts.WindowTail
 	job.Shards = opts.Shards
 	if job.Shards <= 0 {
@@ -303,7 +309,7 @@ func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transfo
 	}
 	ropts := opts.Runner
 	ropts.Log = log
-	stop := watchPartitions(transforms.ScratchDir(scratch, -1), len(p.Compute), opts.Progress)
+	stop := watchPartitions(ctx, scratch.sub(transforms.ScratchDir(-1)), len(p.Compute), opts.Progress)
 	err = beamrun.Run(ctx, pipe, ropts)
 	stop(err == nil)
 	if err != nil {
@@ -315,10 +321,10 @@ func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transfo
 	log.Info("pipeline done", "definition", p.Name, "elapsed", time.Since(start).Round(time.Millisecond))
 	main := *p.Outputs[0]
 	main.Compute = p.Compute
-	writes := []write{{out: &main, schema: dataSchema(p.Schema), dir: transforms.ScratchDir(scratch, -1)}}
+	writes := []write{{out: &main, schema: dataSchema(p.Schema), dir: scratch.sub(transforms.ScratchDir(-1))}}
 	for _, po := range parts {
 		if len(po.Compute) > 0 {
-			writes = append(writes, write{out: po.Output, schema: po.schema, dir: transforms.ScratchDir(scratch, po.part)})
+			writes = append(writes, write{out: po.Output, schema: po.schema, dir: scratch.sub(transforms.ScratchDir(po.part))})
 		}
 	}
 	rows, err := commitAll(ctx, wh, writes)
@@ -340,12 +346,12 @@ func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transfo
 // watchPartitions reports, while the pipeline runs, how many output
 // partitions the workers have written to dir (one ds= directory each). The
 // returned stop ends the watch, with a final report when the run succeeded.
-func watchPartitions(dir string, total int, report func(progress.Progress)) (stop func(ok bool)) {
+func watchPartitions(ctx context.Context, dir scratchDir, total int, report func(progress.Progress)) (stop func(ok bool)) {
 	if report == nil {
 		return func(bool) {}
 	}
 	count := func() int64 {
-		entries, _ := os.ReadDir(dir)
+		entries, _ := dir.store.List(ctx, dir.dir)
 		return int64(len(entries))
 	}
 	done := make(chan struct{})
@@ -379,33 +385,65 @@ func runnerName(r string) string {
 	return r
 }
 
-// scratchDir holds the workers' finished partitions under the warehouse
+// scratchRoot holds the workers' finished partitions under the warehouse
 // root (a hidden name the warehouse never lists as a table).
-const scratchDir = ".scratch"
+const scratchRoot = ".scratch"
+
+// staleScratch is how old the scratch of a backfill launched from another
+// machine must be before a launcher removes it: nothing tells whether that
+// launcher still runs.
+const staleScratch = 24 * time.Hour
+
+// scratchDir is a directory of a blob store.
+type scratchDir struct {
+	store blob.Store
+	dir   string
+}
+
+func (d scratchDir) sub(name string) scratchDir { return scratchDir{d.store, d.dir + "/" + name} }
 
 // newScratch creates this job's scratch directory, named after the
 // launcher's pid, and removes those of launchers that died (killed mid-run):
-// their partitions were never committed.
-func newScratch(root string, log *slog.Logger) (string, error) {
-	base := filepath.Join(root, scratchDir)
-	entries, _ := os.ReadDir(base)
+// their partitions were never committed. On a local root a dead launcher is
+// a pid that no longer runs; on object storage, scratch untouched for
+// staleScratch.
+func newScratch(ctx context.Context, store blob.Store, log *slog.Logger) (scratchDir, error) {
+	entries, err := store.List(ctx, scratchRoot)
+	if err != nil {
+		return scratchDir{}, fmt.Errorf("list scratch directories: %w", err)
+	}
+	local := blob.IsLocal(store.Root())
 	for _, e := range entries {
 		var pid int
 		var rest string
-		if _, err := fmt.Sscanf(e.Name(), "job-%d-%s", &pid, &rest); err != nil || processAlive(pid) {
+		if _, err := fmt.Sscanf(e.Name(), "job-%d-%s", &pid, &rest); err != nil {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(base, e.Name())); err == nil {
+		dir := scratchRoot + "/" + e.Name()
+		if local && processAlive(pid) || !local && !stale(ctx, store, dir) {
+			continue
+		}
+		if err := store.DeleteAll(ctx, dir); err == nil {
 			log.Info("removed the scratch of a dead backfill", "dir", e.Name())
 		}
 	}
 	var id [8]byte
 	rand.Read(id[:])
-	dir := filepath.Join(base, fmt.Sprintf("job-%d-%s", os.Getpid(), hex.EncodeToString(id[:])))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("create scratch directory: %w", err)
+	return scratchDir{store, fmt.Sprintf("%s/job-%d-%s", scratchRoot, os.Getpid(), hex.EncodeToString(id[:]))}, nil
+}
+
+// stale reports whether nothing under dir was written for staleScratch.
+func stale(ctx context.Context, store blob.Store, dir string) bool {
+	files, err := store.ListAll(ctx, dir)
+	if err != nil {
+		return false
 	}
-	return dir, nil
+	for _, f := range files {
+		if time.Since(f.ModTime) < staleScratch {
+			return false
+		}
+	}
+	return true
 }
 
 // processAlive reports whether a process with pid runs on this machine.
@@ -425,7 +463,7 @@ func processAlive(pid int) bool {
 type write struct {
 	out    *plan.Output
 	schema *arrow.Schema
-	dir    string
+	dir    scratchDir
 	txn    warehouse.Txn
 	rows   int64
 	err    error
@@ -473,7 +511,7 @@ func commitAll(ctx context.Context, wh warehouse.Warehouse, writes []write) (int
 // stage writes every computed partition of out from the scratch files into
 // a transaction on its table, left for the caller to commit; a partition
 // without files is written empty, so it counts as computed.
-func stage(ctx context.Context, wh warehouse.Warehouse, out *plan.Output, schema *arrow.Schema, scratch string) (_ warehouse.Txn, rows int64, err error) {
+func stage(ctx context.Context, wh warehouse.Warehouse, out *plan.Output, schema *arrow.Schema, scratch scratchDir) (_ warehouse.Txn, rows int64, err error) {
 	txn, err := wh.Begin(ctx, out.Table, schema, warehouse.WriteOptions{Mode: warehouse.Overwrite, SemanticHash: out.SemanticHash})
 	if err != nil {
 		return nil, 0, fmt.Errorf("write %s: %w", out.Table, err)
@@ -484,14 +522,20 @@ func stage(ctx context.Context, wh warehouse.Warehouse, out *plan.Output, schema
 		}
 	}()
 	for _, ds := range out.Compute {
-		files, err := filepath.Glob(filepath.Join(scratch, "ds="+ds, "*.arrow"))
+		entries, err := scratch.store.List(ctx, scratch.dir+"/ds="+ds)
 		if err != nil {
 			return nil, 0, err
+		}
+		var files []string
+		for _, e := range entries {
+			if !e.Dir && strings.HasSuffix(e.Path, ".arrow") {
+				files = append(files, e.Path)
+			}
 		}
 		slices.Sort(files)
 		wrote := false
 		for _, f := range files {
-			n, err := copyFile(ctx, txn, ds, f, schema)
+			n, err := copyFile(ctx, txn, ds, scratch.store, f, schema)
 			if err != nil {
 				return nil, 0, fmt.Errorf("write %s/ds=%s: %w", out.Table, ds, err)
 			}
@@ -533,13 +577,13 @@ func emptyColumns(s *arrow.Schema) []arrow.Array {
 
 // copyFile writes one scratch file's batches under the table's schema: the
 // engine's column types must be the planned ones.
-func copyFile(ctx context.Context, txn warehouse.Txn, ds, path string, schema *arrow.Schema) (int64, error) {
-	fh, err := os.Open(path)
+func copyFile(ctx context.Context, txn warehouse.Txn, ds string, store blob.Store, path string, schema *arrow.Schema) (int64, error) {
+	fh, err := store.Open(ctx, path)
 	if err != nil {
 		return 0, err
 	}
 	defer fh.Close()
-	r, err := ipc.NewFileReader(fh)
+	r, err := ipc.NewFileReader(io.NewSectionReader(fh, 0, fh.Size()))
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", path, err)
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/chronon-go/chronon/core/api"
+	"github.com/chronon-go/chronon/plugins/warehouse/blob"
+	"github.com/chronon-go/chronon/plugins/warehouse/blob/blobtest"
 	"github.com/chronon-go/chronon/runners/backfill"
 	"github.com/chronon-go/chronon/testing/oracle"
 )
@@ -184,4 +186,29 @@ func TestJoinSource(t *testing.T) {
 	}
 	got := output(t, w.wh, chained.MetaData.OutputTable())
 	check(t, "test.chained", want, got, func(r map[string]any) string { return fmt.Sprint(r["ds"], "/", r["buyer"]) })
+}
+
+// TestGCSWarehouse backfills a join whose warehouse (and so the workers'
+// scratch) is on gs://, against Google Cloud Storage's emulator, on prism
+// as Dataflow would run it.
+func TestGCSWarehouse(t *testing.T) {
+	gcs := blobtest.Emulator(t)
+	root := gcs.NewBucket(t) + "/warehouse"
+	w := newWorldAt(t, root, rand.New(rand.NewPCG(4, 7)), 3)
+	runJoin(t, w, eventsJoin(), "exact", "prism")
+	entries, err := w.wh.Tables(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(entries, "out.test_events_join") {
+		t.Fatalf("tables %v lack the output", entries)
+	}
+	store, err := blob.Open(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if left, _ := store.ListAll(context.Background(), ".scratch"); len(left) > 0 {
+		t.Errorf("scratch left behind: %v", left)
+	}
 }

@@ -93,7 +93,11 @@ func ds(d int64) string { return batch.DSOfMillis(d * day) }
 // ms timestamps clustered near day and window edges, entity snapshots, and
 // mutations that update and delete snapshot rows.
 func newWorld(t *testing.T, rng *rand.Rand, nDays int) *world {
-	root := t.TempDir()
+	return newWorldAt(t, t.TempDir(), rng, nDays)
+}
+
+// newWorldAt is newWorld with the warehouse at root (a path or gs:// URI).
+func newWorldAt(t *testing.T, root string, rng *rand.Rand, nDays int) *world {
 	wh, err := parquet.Open(root, nil)
 	if err != nil {
 		t.Fatal(err)
