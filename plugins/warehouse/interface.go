@@ -99,6 +99,11 @@ const (
 	Overwrite WriteMode = iota
 	// Append adds the transaction's rows to the partitions as new part files.
 	Append
+	// Replace makes the table exactly what the transaction wrote: its
+	// schema (no merge with the old one) and only the partitions written;
+	// every other partition is dropped. A recomputed definition whose
+	// columns changed uses it.
+	Replace
 )
 
 // WriteOptions configure a write transaction. The zero value overwrites

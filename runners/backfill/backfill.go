@@ -512,7 +512,13 @@ func commitAll(ctx context.Context, wh warehouse.Warehouse, writes []write) (int
 // a transaction on its table, left for the caller to commit; a partition
 // without files is written empty, so it counts as computed.
 func stage(ctx context.Context, wh warehouse.Warehouse, out *plan.Output, schema *arrow.Schema, scratch scratchDir) (_ warehouse.Txn, rows int64, err error) {
-	txn, err := wh.Begin(ctx, out.Table, schema, warehouse.WriteOptions{Mode: warehouse.Overwrite, SemanticHash: out.SemanticHash})
+	// A table another definition computed is replaced whole: its old
+	// columns and partitions go, as Chronon drops such a table.
+	mode := warehouse.Overwrite
+	if out.Stale {
+		mode = warehouse.Replace
+	}
+	txn, err := wh.Begin(ctx, out.Table, schema, warehouse.WriteOptions{Mode: mode, SemanticHash: out.SemanticHash})
 	if err != nil {
 		return nil, 0, fmt.Errorf("write %s: %w", out.Table, err)
 	}

@@ -74,14 +74,14 @@ func (w *Warehouse) begin(ctx context.Context, table string, schema *arrow.Schem
 	if err := checkSchema(schema); err != nil {
 		return nil, err
 	}
-	if opts.Mode != warehouse.Overwrite && opts.Mode != warehouse.Append {
+	if opts.Mode != warehouse.Overwrite && opts.Mode != warehouse.Append && opts.Mode != warehouse.Replace {
 		return nil, fmt.Errorf("unknown write mode %d", opts.Mode)
 	}
 	m, _, err := readManifest(ctx, w.store, dir)
 	if err != nil {
 		return nil, err
 	}
-	if m != nil {
+	if m != nil && opts.Mode != warehouse.Replace {
 		if _, err := mergeSchema(m.schema, schema); err != nil {
 			return nil, err
 		}
@@ -457,6 +457,15 @@ func (t *txn) landed(ctx context.Context, m *manifest, moved []string) (bool, er
 // new table), and the files it unreferences.
 func (t *txn) merge(old *manifest) (*manifest, []string, error) {
 	var oldSchema *arrow.Schema
+	var dropped []string
+	if old != nil && t.mode == warehouse.Replace {
+		// The old partitions go; their files are removed like replaced
+		// ones, after the manifest no longer lists them.
+		for _, p := range old.Partitions {
+			dropped = append(dropped, p.Files...)
+		}
+		old = &manifest{Version: old.Version, Properties: old.Properties, SemanticHash: old.SemanticHash, Partitions: map[string]*partitionEntry{}}
+	}
 	if old != nil {
 		oldSchema = old.schema
 	}
@@ -492,7 +501,7 @@ func (t *txn) merge(old *manifest) (*manifest, []string, error) {
 	for k, v := range t.props {
 		next.Properties[k] = v
 	}
-	var replaced []string
+	replaced := dropped
 	for _, ds := range sortedKeys(t.parts) {
 		pw := t.parts[ds]
 		rel := partitionDir(ds) + "/" + pw.name
