@@ -40,6 +40,8 @@ bench: build
 	$(GO) run ./testing/bench/aggbench
 	@echo "== expressions: Arrow batch evaluation vs hand-written loops"
 	$(GO) run ./testing/bench/exprbench
+	@echo "== backfill: point-in-time Join (1M left rows, 10M events) vs DuckDB SQL on the same Parquet files"
+	$(GO) run ./testing/bench/backfillbench
 
 ## quickstart: generate the quickstart data, import it, compile the definitions, list the tables
 quickstart: build
