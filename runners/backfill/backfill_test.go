@@ -212,3 +212,34 @@ func TestGCSWarehouse(t *testing.T) {
 		t.Errorf("scratch left behind: %v", left)
 	}
 }
+
+// TestCumulativeEvents joins a cumulative events table, whose every
+// partition holds all events up to its day: only its latest partition is
+// read, so each event counts once, as in the plain table the oracle reads.
+func TestCumulativeEvents(t *testing.T) {
+	w := newWorld(t, rand.New(rand.NewPCG(12, 7)), 3)
+	var cum []oracle.Row
+	days := map[string]bool{}
+	for _, r := range w.tables["data.purchases"] {
+		days[r["ds"].(string)] = true
+	}
+	for _, d := range slices.Sorted(maps.Keys(days)) {
+		for _, r := range w.tables["data.purchases"] {
+			if r["ds"].(string) <= d {
+				c := maps.Clone(r)
+				c["ds"] = d
+				cum = append(cum, c)
+			}
+		}
+	}
+	w.put(t, "data.purchases_cum", w.types["data.purchases"], cum)
+	w.tables["data.purchases_cum"] = w.tables["data.purchases"] // what the oracle reads: each event once
+
+	j := eventsJoin()
+	cumulative := purchasesGB("test.purchases", api.Temporal)
+	cumulative.Sources[0].Events.Table = "data.purchases_cum"
+	cumulative.Sources[0].Events.IsCumulative = true
+	j.JoinParts = []*api.JoinPart{api.Part(cumulative, map[string]string{"buyer": "user"})}
+	j.Derivations = nil
+	runJoin(t, w, j, "exact", "direct")
+}
