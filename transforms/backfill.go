@@ -65,10 +65,9 @@ type readFn struct {
 	async *async
 }
 
-func (f *readFn) Setup() error {
-	c, err := compileJob(f.Job)
-	f.c = c
+func (f *readFn) Setup() (err error) {
 	f.async = newAsync()
+	f.c, err = compileJob(f.Job)
 	return err
 }
 
@@ -77,11 +76,7 @@ func (f *readFn) FinishBundle(_ context.Context, byShard, byDay func(string, []b
 	return f.async.finish(byShard, byDay)
 }
 
-func (f *readFn) Teardown() {
-	if f.c != nil {
-		f.c.close()
-	}
-}
+func (f *readFn) Teardown() { f.c.close() }
 
 func (f *readFn) ProcessElement(ctx context.Context, elem string, _, _ func(string, []byte)) error {
 	if elem == "" {
@@ -201,10 +196,9 @@ type sweepFn struct {
 	async *async
 }
 
-func (f *sweepFn) Setup() error {
-	c, err := compileJob(f.Job)
-	f.c = c
+func (f *sweepFn) Setup() (err error) {
 	f.async = newAsync()
+	f.c, err = compileJob(f.Job)
 	return err
 }
 
@@ -213,11 +207,7 @@ func (f *sweepFn) FinishBundle(_ context.Context, emit func(string, []byte)) err
 	return f.async.finish(emit)
 }
 
-func (f *sweepFn) Teardown() {
-	if f.c != nil {
-		f.c.close()
-	}
-}
+func (f *sweepFn) Teardown() { f.c.close() }
 
 func (f *sweepFn) ProcessElement(ctx context.Context, key string, values func(*[]byte) bool, _ func(string, []byte)) error {
 	part, _, err := parseShardKey(key)
@@ -300,9 +290,7 @@ func (f *assembleFn) Setup(ctx context.Context) error {
 }
 
 func (f *assembleFn) Teardown() {
-	if f.c != nil {
-		f.c.close()
-	}
+	f.c.close()
 	if f.scratch != nil {
 		f.scratch.Close()
 	}

@@ -114,8 +114,9 @@ func (c *compiled) parts() []*backfill.Part {
 	return []*backfill.Part{c.gb.Part}
 }
 
+// close releases the warehouse; it is safe on a nil or half-built job.
 func (c *compiled) close() {
-	if c.wh != nil {
+	if c != nil && c.wh != nil {
 		c.wh.Close()
 	}
 }

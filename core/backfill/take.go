@@ -10,21 +10,13 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/chronon-go/chronon/core/batch"
 )
 
 // Take returns the rows of rec at the given indices, in that order.
 func Take(rec arrow.RecordBatch, rows []int32) (arrow.RecordBatch, error) {
-	b := array.NewInt32Builder(memory.DefaultAllocator)
-	b.AppendValues(rows, nil)
-	idx := b.NewArray()
-	b.Release()
-	defer idx.Release()
-	cols, err := takeColumns(rec.Columns(), idx)
-	if err != nil {
-		return nil, err
-	}
-	defer releaseAll(cols)
-	return array.NewRecordBatch(rec.Schema(), cols, int64(len(rows))), nil
+	return batch.Take(context.Background(), rec, rows, memory.DefaultAllocator)
 }
 
 // takeColumns gathers each column at idx (a null index gives a null).

@@ -321,7 +321,7 @@ func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transfo
 	log.Info("pipeline done", "definition", p.Name, "elapsed", time.Since(start).Round(time.Millisecond))
 	main := *p.Outputs[0]
 	main.Compute = p.Compute
-	writes := []write{{out: &main, schema: dataSchema(p.Schema), dir: scratch.sub(transforms.ScratchDir(-1))}}
+	writes := []write{{out: &main, schema: batch.WithoutColumn(p.Schema, api.PartitionColumn), dir: scratch.sub(transforms.ScratchDir(-1))}}
 	for _, po := range parts {
 		if len(po.Compute) > 0 {
 			writes = append(writes, write{out: po.Output, schema: po.schema, dir: scratch.sub(transforms.ScratchDir(po.part))})
@@ -558,17 +558,6 @@ func stage(ctx context.Context, wh warehouse.Warehouse, out *plan.Output, schema
 		}
 	}
 	return txn, rows, nil
-}
-
-// dataSchema drops ds from an output schema.
-func dataSchema(s *arrow.Schema) *arrow.Schema {
-	var fields []arrow.Field
-	for _, f := range s.Fields() {
-		if f.Name != api.PartitionColumn {
-			fields = append(fields, f)
-		}
-	}
-	return arrow.NewSchema(fields, nil)
 }
 
 func emptyColumns(s *arrow.Schema) []arrow.Array {

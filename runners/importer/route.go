@@ -10,7 +10,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/chronon-go/chronon/core/batch"
@@ -112,7 +111,7 @@ func (r *router) add(ctx context.Context, rec arrow.RecordBatch, posErr posErrFu
 		groups[ds] = append(g, int32(i))
 	}
 	for _, ds := range order {
-		part, err := take(ctx, data, groups[ds], r.mem)
+		part, err := batch.Take(ctx, data, groups[ds], r.mem)
 		if err != nil {
 			return fmt.Errorf("split rows by partition: %w", err)
 		}
@@ -139,32 +138,6 @@ func dsGetter(col arrow.Array) (func(i int) (string, bool), error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("type %s cannot hold partition values: want string or date32", col.DataType())
-}
-
-// take returns the rows of rec at idx.
-func take(ctx context.Context, rec arrow.RecordBatch, idx []int32, mem memory.Allocator) (arrow.RecordBatch, error) {
-	ib := array.NewInt32Builder(mem)
-	ib.AppendValues(idx, nil)
-	indices := ib.NewInt32Array()
-	ib.Release()
-	defer indices.Release()
-	ctx = compute.WithAllocator(ctx, mem)
-	cols := make([]arrow.Array, rec.NumCols())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	for i, c := range rec.Columns() {
-		out, err := compute.TakeArray(ctx, c, indices)
-		if err != nil {
-			return nil, fmt.Errorf("column %q: %w", rec.ColumnName(i), err)
-		}
-		cols[i] = out
-	}
-	return array.NewRecordBatch(rec.Schema(), cols, int64(len(idx))), nil
 }
 
 // push buffers rec's rows for partition ds, writing the partition once it

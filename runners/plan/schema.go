@@ -12,6 +12,7 @@ import (
 
 	"github.com/chronon-go/chronon/core/agg"
 	"github.com/chronon-go/chronon/core/api"
+	"github.com/chronon-go/chronon/core/batch"
 	"github.com/chronon-go/chronon/core/expr"
 	"github.com/chronon-go/chronon/plugins/warehouse"
 )
@@ -146,7 +147,7 @@ func typeSource(def, path string, s *api.Source, tables SchemaFunc, depth int) (
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s.joinSource.join: %w", def, path, err)
 		}
-		table = withoutDS(sch)
+		table = batch.WithoutColumn(sch, api.PartitionColumn)
 	default:
 		return nil, fmt.Errorf("%s: %s: must set exactly one of events, entities, joinSource", def, path)
 	}
@@ -233,18 +234,6 @@ func isInteger(t arrow.DataType) bool {
 		return true
 	}
 	return false
-}
-
-// withoutDS drops the partition column from an output schema, giving the
-// data schema the warehouse stores.
-func withoutDS(s *arrow.Schema) *arrow.Schema {
-	var fields []arrow.Field
-	for _, f := range s.Fields() {
-		if f.Name != api.PartitionColumn {
-			fields = append(fields, f)
-		}
-	}
-	return arrow.NewSchema(fields, nil)
 }
 
 // GroupByOutputSchema returns the schema of a GroupBy's backfill output

@@ -12,7 +12,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/chronon-go/chronon/core/batch"
@@ -96,7 +95,7 @@ func (w *writer) add(ctx context.Context, st *Step, schema *arrow.Schema, rec ar
 		idx := groups[ds]
 		part := data
 		if len(idx) < n {
-			if part, err = take(ctx, data, idx, w.mem); err != nil {
+			if part, err = batch.Take(ctx, data, idx, w.mem); err != nil {
 				return fmt.Errorf("split rows by partition: %w", err)
 			}
 		}
@@ -238,32 +237,6 @@ func dsGetter(col arrow.Array) (func(i int) (string, bool), error) {
 
 func dsTypeErr(t arrow.DataType) error {
 	return fmt.Errorf("the query's %s column has type %s: want VARCHAR \"YYYY-MM-DD\" or DATE", warehouse.PartitionColumn, t)
-}
-
-// take returns the rows of rec at idx.
-func take(ctx context.Context, rec arrow.RecordBatch, idx []int32, mem memory.Allocator) (arrow.RecordBatch, error) {
-	ib := array.NewInt32Builder(mem)
-	ib.AppendValues(idx, nil)
-	indices := ib.NewInt32Array()
-	ib.Release()
-	defer indices.Release()
-	ctx = compute.WithAllocator(ctx, mem)
-	cols := make([]arrow.Array, rec.NumCols())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	for i, c := range rec.Columns() {
-		out, err := compute.TakeArray(ctx, c, indices)
-		if err != nil {
-			return nil, fmt.Errorf("column %q: %w", rec.ColumnName(i), err)
-		}
-		cols[i] = out
-	}
-	return array.NewRecordBatch(rec.Schema(), cols, int64(len(idx))), nil
 }
 
 // storedField returns the field a result column is stored as, and its
