@@ -29,11 +29,7 @@ gaps in event tables as warnings (errors with --strict-inputs).
 resolved under <repo>/production/.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			def, err := a.loadConf(conf, api.KindJoin, api.KindGroupBy)
-			if err != nil {
-				return err
-			}
-			wh, err := a.openWarehouse()
+			def, wh, err := a.loadConfAndWarehouse(conf, api.KindJoin, api.KindGroupBy)
 			if err != nil {
 				return err
 			}
@@ -71,6 +67,20 @@ func (a *app) loadConf(conf string, kinds ...api.Kind) (any, error) {
 		return nil, fmt.Errorf("conf %s: %w", conf, err)
 	}
 	return def, nil
+}
+
+// loadConfAndWarehouse resolves --conf and opens the warehouse, what every
+// command running a definition starts with.
+func (a *app) loadConfAndWarehouse(conf string, kinds ...api.Kind) (any, warehouse.Warehouse, error) {
+	def, err := a.loadConf(conf, kinds...)
+	if err != nil {
+		return nil, nil, err
+	}
+	wh, err := a.openWarehouse()
+	if err != nil {
+		return nil, nil, err
+	}
+	return def, wh, nil
 }
 
 // planDefinition plans a Join or GroupBy backfill against the warehouse.

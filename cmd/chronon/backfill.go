@@ -82,11 +82,7 @@ func backfillCommand(a *app, use string, kind api.Kind, short, long string) *cob
 		Long:  long + "\n\n--conf is a compiled file's path or a name such as quickstart.training_set.v1,\nresolved under <repo>/production/.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			def, err := a.loadConf(b.conf, kind)
-			if err != nil {
-				return err
-			}
-			wh, err := a.openWarehouse()
+			def, wh, err := a.loadConfAndWarehouse(b.conf, kind)
 			if err != nil {
 				return err
 			}
