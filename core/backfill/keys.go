@@ -5,12 +5,12 @@ package backfill
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/chronon-go/chronon/core/expr"
+	"github.com/chronon-go/chronon/core/online"
 )
 
 // KeyEncoder turns the key columns of a record into one byte string per
@@ -41,43 +41,41 @@ func fieldNames(s *arrow.Schema) []string {
 	return out
 }
 
-// Append appends row i's key to dst and counts its null key values. Chronon
-// drops a source row only when all its keys are null (GroupBy.from), while a
-// left row with any null key matches nothing (SQL equality); see Usable.
+// Append appends row i's key to dst (core/online's key encoding, the one
+// the KV store's keys use) and counts its null key values. Chronon drops a
+// source row only when all its keys are null (GroupBy.from), while a left
+// row with any null key matches nothing (SQL equality); see Usable.
 func (e *KeyEncoder) Append(dst []byte, i int) (out []byte, nulls int) {
 	for _, c := range e.cols {
 		if c.IsNull(i) {
 			nulls++
-			dst = append(dst, 'n')
+			dst = online.AppendNull(dst)
 			continue
 		}
 		switch a := c.(type) {
 		case *array.String:
-			dst = appendString(dst, a.Value(i))
+			dst = online.AppendString(dst, a.Value(i))
 		case *array.LargeString:
-			dst = appendString(dst, a.Value(i))
+			dst = online.AppendString(dst, a.Value(i))
 		case *array.Int64:
-			dst = appendInt(dst, a.Value(i))
+			dst = online.AppendInt(dst, a.Value(i))
 		case *array.Int32:
-			dst = appendInt(dst, int64(a.Value(i)))
+			dst = online.AppendInt(dst, int64(a.Value(i)))
 		case *array.Int16:
-			dst = appendInt(dst, int64(a.Value(i)))
+			dst = online.AppendInt(dst, int64(a.Value(i)))
 		case *array.Int8:
-			dst = appendInt(dst, int64(a.Value(i)))
+			dst = online.AppendInt(dst, int64(a.Value(i)))
 		case *array.Boolean:
-			v := byte(0)
-			if a.Value(i) {
-				v = 1
-			}
-			dst = append(dst, 'b', v)
+			dst = online.AppendBool(dst, a.Value(i))
 		case *array.Float64:
-			dst = append(dst, 'f')
-			dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(a.Value(i)))
+			dst = online.AppendFloat(dst, a.Value(i))
 		case *array.Float32:
-			dst = append(dst, 'f')
-			dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(float64(a.Value(i))))
+			dst = online.AppendFloat(dst, float64(a.Value(i)))
+		case *array.Binary:
+			dst = online.AppendBytes(dst, a.Value(i))
 		default:
-			dst = appendString(append(dst, 'o'), fmt.Sprint(expr.ValueAt(c, i)))
+			// Other types (dates, timestamps) key offline joins only.
+			dst = online.AppendString(append(dst, 'o'), fmt.Sprint(expr.ValueAt(c, i)))
 		}
 	}
 	return dst, nulls
@@ -110,17 +108,6 @@ func (e *KeyEncoder) Usable(nulls int, query bool) bool {
 		return nulls == 0
 	}
 	return nulls < len(e.cols)
-}
-
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, 's')
-	dst = binary.AppendUvarint(dst, uint64(len(s)))
-	return append(dst, s...)
-}
-
-func appendInt(dst []byte, v int64) []byte {
-	dst = append(dst, 'i')
-	return binary.BigEndian.AppendUint64(dst, uint64(v))
 }
 
 // AppendDay appends a partition day to a key: entity snapshots group rows
