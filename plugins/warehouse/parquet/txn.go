@@ -230,12 +230,20 @@ func (t *txn) part(ds string) (*partWriter, error) {
 		return nil, err
 	}
 	cfg := t.w.cfg
-	props := parquet.NewWriterProperties(
+	wprops := []parquet.WriterProperty{
 		parquet.WithCompression(cfg.codec),
 		parquet.WithMaxRowGroupLength(int64(cfg.rowGroupRows)),
 		parquet.WithAllocator(cfg.mem),
 		parquet.WithCreatedBy("chronon-go"),
-	)
+	}
+	for _, f := range t.schema.Fields() {
+		// Floats (aggregates, prices) rarely repeat: building a dictionary
+		// for them costs time and is then abandoned.
+		if id := f.Type.ID(); id == arrow.FLOAT32 || id == arrow.FLOAT64 {
+			wprops = append(wprops, parquet.WithDictionaryFor(f.Name, false))
+		}
+	}
+	props := parquet.NewWriterProperties(wprops...)
 	// The counting writer hides the blob writer's Close from the Parquet
 	// writer: the blob is finished (fsynced, or its upload finalized) by
 	// close.
