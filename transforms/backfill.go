@@ -49,8 +49,8 @@ func Backfill(s beam.Scope, job *Job, tasks []ReadTask) (beam.PCollection, error
 	tasksCol := beam.Reshuffle(s, beam.CreateList(s, elems))
 	shards, days := beam.ParDo2(s, &readFn{Job: spec}, tasksCol)
 	values := beam.ParDo(s, &sweepFn{Job: spec}, beam.GroupByKey(s, shards))
-	if job.Kind == api.KindGroupBy {
-		// A GroupBy's rows are whole after the sweep.
+	if job.Kind != api.KindJoin {
+		// A GroupBy's (or upload's) rows are whole after the sweep.
 		return beam.ParDo(s, &assembleFn{Job: spec}, beam.GroupByKey(s, values)), nil
 	}
 	all := beam.Flatten(s, values, days)
@@ -251,9 +251,16 @@ func (f *sweepFn) sweep(key string, part int, elems [][]byte, emit func(string, 
 	defer releaseRecs(in.Mutations)
 	var out map[int64]arrow.RecordBatch
 	var err error
-	if f.c.gb != nil {
+	switch {
+	case f.c.upload != nil:
+		var rec arrow.RecordBatch
+		if rec, err = f.c.upload.Evaluate(in.Events); err == nil {
+			day, _ := backfill.DayOf(f.c.job.UploadDS)
+			out = map[int64]arrow.RecordBatch{day: rec}
+		}
+	case f.c.gb != nil:
 		out, err = f.c.gb.Evaluate(f.c.days, in.Events)
-	} else {
+	default:
 		p := f.c.join.Parts[part]
 		out, err = p.GroupBy.Evaluate(p.Rule, in)
 	}

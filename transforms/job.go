@@ -37,6 +37,8 @@ type Job struct {
 	Shards int `json:"shards"`
 	// Days are the output partitions to compute.
 	Days []string `json:"days"`
+	// UploadDS is the day an upload job uploads (Kind KindUpload).
+	UploadDS string `json:"uploadDs,omitempty"`
 	// PartDays are, per join part, the days of Days the part is computed
 	// for; on the other days its values are read back from its table.
 	PartDays [][]string `json:"partDays,omitempty"`
@@ -50,6 +52,10 @@ func (j *Job) computes(p int, ds string) bool {
 	}
 	return slices.Contains(j.PartDays[p], ds)
 }
+
+// KindUpload is the kind of a GroupBy's batch upload job: its output is
+// the `_upload` table (key and value bytes) of one day.
+const KindUpload api.Kind = "upload"
 
 // Role says how a read task's rows enter the pipeline.
 type Role string
@@ -101,15 +107,19 @@ func (j *Job) Encode() (string, error) {
 type compiled struct {
 	job  Job
 	wh   warehouse.Warehouse
-	join *backfill.Join
-	gb   *backfill.GroupByBackfill
+	join   *backfill.Join
+	gb     *backfill.GroupByBackfill
+	upload *backfill.Upload
 	days []int64
 }
 
 // parts returns the compiled join parts, or the GroupBy as the only part.
 func (c *compiled) parts() []*backfill.Part {
-	if c.join != nil {
+	switch {
+	case c.join != nil:
 		return c.join.Parts
+	case c.upload != nil:
+		return []*backfill.Part{c.upload.Part}
 	}
 	return []*backfill.Part{c.gb.Part}
 }
@@ -148,6 +158,13 @@ func compileJob(spec string) (*compiled, error) {
 			return nil, fmt.Errorf("decode group by: %w", err)
 		}
 		c.gb, err = backfill.CompileGroupByBackfill(g, schemas, c.job.WindowTail)
+	case KindUpload:
+		var g *api.GroupBy
+		if g, err = api.ParseGroupBy([]byte(c.job.Definition)); err != nil {
+			c.close()
+			return nil, fmt.Errorf("decode group by: %w", err)
+		}
+		c.upload, err = backfill.CompileUpload(g, schemas, c.job.WindowTail, c.job.UploadDS)
 	default:
 		err = fmt.Errorf("unknown job kind %q", c.job.Kind)
 	}

@@ -11,7 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/chronon-go/chronon/core/api"
+	core "github.com/chronon-go/chronon/core/backfill"
+	"github.com/chronon-go/chronon/core/online"
 	"github.com/chronon-go/chronon/plugins/warehouse/blob"
 	"github.com/chronon-go/chronon/plugins/warehouse/blob/blobtest"
 	"github.com/chronon-go/chronon/runners/backfill"
@@ -242,4 +246,63 @@ func TestCumulativeEvents(t *testing.T) {
 	j.JoinParts = []*api.JoinPart{api.Part(cumulative, map[string]string{"buyer": "user"})}
 	j.Derivations = nil
 	runJoin(t, w, j, "exact", "direct")
+}
+
+// TestUploadServesExactValues uploads a TEMPORAL GroupBy for the last day
+// and decodes every key's batch value at times in the two days after the
+// batch end: each column equals the oracle over the events before the batch
+// end (exact tails, every operation).
+func TestUploadServesExactValues(t *testing.T) {
+	w := newWorld(t, rand.New(rand.NewPCG(21, 7)), 3)
+	g := purchasesGB("test.purchases", api.Temporal)
+	ds := w.days[len(w.days)-1]
+	ctx := context.Background()
+	res, err := backfill.Upload(ctx, w.wh, g, ds, nil, backfill.Options{Root: w.root, Runner: runner("direct"), Shards: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := output(t, w.wh, res.Table)
+	if int64(len(rows)) != res.Keys || len(rows) == 0 {
+		t.Fatalf("%d upload rows, %d keys", len(rows), res.Keys)
+	}
+	u, err := core.CompileUpload(g, func(string) (*arrow.Schema, error) { return w.types["data.purchases"], nil }, "exact", ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := u.Part.GroupBy.Spec
+	events := map[string][]oracle.Event{}
+	for _, r := range w.tables["data.purchases"] {
+		if r["user"] != nil && r["ts"].(int64) < res.BatchEnd {
+			events[r["user"].(string)] = append(events[r["user"].(string)], oracle.Event{Ts: r["ts"].(int64), Values: r})
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, row := range rows {
+		var user string
+		for u := range events {
+			if k, _ := online.AppendKey(nil, []any{u}); string(k) == string(row[core.KeyBytesColumn].([]byte)) {
+				user = u
+			}
+		}
+		if user == "" {
+			t.Fatalf("upload key %q matches no user", row[core.KeyBytesColumn])
+		}
+		bv, err := spec.DecodeBatchValue(row[core.ValueBytesColumn].([]byte))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, T := range []int64{res.BatchEnd, res.BatchEnd + rng.Int64N(2*day), res.BatchEnd + 2*day - 1} {
+			got, err := spec.Fetch(bv, nil, T)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts := g.AggregationParts()
+			for c, part := range parts {
+				in := w.types["data.purchases"].Field(w.types["data.purchases"].FieldIndices(part.InputColumn)[0]).Type
+				if err := oracle.Check(part, in, events[user], T, oracle.Exact, got[c], oracle.CheckOptions{}); err != nil {
+					t.Errorf("user %s at batch end + %d ms: %s: %v", user, T-res.BatchEnd, part.OutputColumnName(), err)
+				}
+			}
+		}
+	}
 }
