@@ -105,12 +105,12 @@ func (j *Job) Encode() (string, error) {
 
 // compiled is what a worker builds from a Job once per DoFn instance.
 type compiled struct {
-	job  Job
-	wh   warehouse.Warehouse
+	job    Job
+	wh     warehouse.Warehouse
 	join   *backfill.Join
 	gb     *backfill.GroupByBackfill
 	upload *backfill.Upload
-	days []int64
+	days   []int64
 }
 
 // parts returns the compiled join parts, or the GroupBy as the only part.

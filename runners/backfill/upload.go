@@ -13,8 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/chronon-go/chronon/core/api"
-	"github.com/chronon-go/chronon/core/batch"
 	core "github.com/chronon-go/chronon/core/backfill"
+	"github.com/chronon-go/chronon/core/batch"
 	"github.com/chronon-go/chronon/plugins/kv"
 	"github.com/chronon-go/chronon/plugins/warehouse"
 	"github.com/chronon-go/chronon/runners/plan"
