@@ -47,6 +47,7 @@ func newRootCmd() *cobra.Command {
 		newStagingQueryCmd(a),
 		newBackfillCmd(a),
 		newGroupByBackfillCmd(a),
+		newUploadCmd(a),
 	)
 	return root
 }

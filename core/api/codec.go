@@ -107,6 +107,16 @@ func ParseStagingQuery(data []byte) (*StagingQuery, error) {
 	return &s, nil
 }
 
+// ParseGroupByServingInfo reads the serving info a batch upload stores
+// with a GroupBy's values (KV key ServingInfoKey).
+func ParseGroupByServingInfo(data []byte) (*GroupByServingInfo, error) {
+	var s GroupByServingInfo
+	if err := unmarshal(data, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
 // Parse reads a compiled definition of the given kind.
 func Parse(kind Kind, data []byte) (any, error) {
 	switch kind {

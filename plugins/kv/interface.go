@@ -24,8 +24,8 @@ type GetRequest struct {
 	Dataset string
 	Key     []byte
 	// AfterMillis > 0 asks for every value with TsMillis >= AfterMillis
-	// (streaming data after a batch end), oldest first. 0 asks for the
-	// latest value only (a batch value, metadata).
+	// (streaming data after a batch end), oldest first. 0 (or less) asks
+	// for the latest value only (a batch value, metadata).
 	AfterMillis int64
 }
 
@@ -46,6 +46,11 @@ var ErrNoDataset = errors.New("kv: dataset does not exist")
 // fetcher reads. Implementations must be safe for concurrent use, by
 // several goroutines and, for stores on shared storage, several processes
 // (the server reads while an upload writes).
+//
+// Stores keep no reference to the caller's slices, and callers may modify
+// what they get back. Empty request or entry lists succeed. Within one
+// write call, the last of several entries with the same key and timestamp
+// wins. A dataset name must not be empty. Calls after Close fail.
 type Store interface {
 	// CreateDataset creates a dataset; creating an existing one does
 	// nothing.
@@ -55,13 +60,15 @@ type Store interface {
 	// whole call (the store is unreachable).
 	MultiGet(ctx context.Context, reqs []GetRequest) ([]GetResult, error)
 	// MultiPut writes entries to a dataset; every entry is written or the
-	// call fails.
+	// call fails. A failed call may have written some entries (stores
+	// without multi-row transactions); retrying it is safe. A failed write
+	// does not create the dataset.
 	MultiPut(ctx context.Context, dataset string, entries []Entry) error
 	// BulkLoad writes many entries to a dataset, faster than MultiPut
 	// where the store allows (one transaction, batched mutations). An
 	// upload calls it repeatedly with chunks of a day's values.
 	BulkLoad(ctx context.Context, dataset string, entries []Entry) error
-	// Expire deletes the values of a dataset older than beforeMillis;
+	// Expire deletes the values of a dataset with TsMillis < beforeMillis;
 	// with keepLatest, a key's latest value is kept however old (batch
 	// datasets: the last upload stays served). It returns how many values
 	// were deleted.
