@@ -276,20 +276,22 @@ func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transfo
 	for _, w := range p.Warnings {
 		log.Warn(w, "definition", p.Name)
 	}
-	if len(p.Compute) == 0 {
-		log.Info("up to date", "definition", p.Name, "table", res.Table, "partitions", 0)
-		return res, nil
-	}
-	start := time.Now()
 	store, err := blob.Open(ctx, opts.Root)
 	if err != nil {
 		return nil, err
 	}
 	defer store.Close()
-	scratch, err := newScratch(ctx, store, log)
-	if err != nil {
+	// Even a run with nothing to do clears what killed runs left: one may
+	// have died after its commit, before removing its scratch.
+	if err := removeDeadScratch(ctx, store, log); err != nil {
 		return nil, err
 	}
+	if len(p.Compute) == 0 {
+		log.Info("up to date", "definition", p.Name, "table", res.Table, "partitions", 0)
+		return res, nil
+	}
+	start := time.Now()
+	scratch := newScratch(store)
 	defer store.DeleteAll(context.WithoutCancel(ctx), scratch.dir)
 	job.Warehouse = opts.Root
 	job.Scratch = store.URI(scratch.dir)
@@ -402,15 +404,14 @@ type scratchDir struct {
 
 func (d scratchDir) sub(name string) scratchDir { return scratchDir{d.store, d.dir + "/" + name} }
 
-// newScratch creates this job's scratch directory, named after the
-// launcher's pid, and removes those of launchers that died (killed mid-run):
-// their partitions were never committed. On a local root a dead launcher is
-// a pid that no longer runs; on object storage, scratch untouched for
-// staleScratch.
-func newScratch(ctx context.Context, store blob.Store, log *slog.Logger) (scratchDir, error) {
+// removeDeadScratch removes the scratch directories of launchers that died
+// (killed mid-run): what they hold was committed already or never will be.
+// On a local root a dead launcher is a pid that no longer runs; on object
+// storage, scratch untouched for staleScratch.
+func removeDeadScratch(ctx context.Context, store blob.Store, log *slog.Logger) error {
 	entries, err := store.List(ctx, scratchRoot)
 	if err != nil {
-		return scratchDir{}, fmt.Errorf("list scratch directories: %w", err)
+		return fmt.Errorf("list scratch directories: %w", err)
 	}
 	local := blob.IsLocal(store.Root())
 	for _, e := range entries {
@@ -427,9 +428,14 @@ func newScratch(ctx context.Context, store blob.Store, log *slog.Logger) (scratc
 			log.Info("removed the scratch of a dead backfill", "dir", e.Name())
 		}
 	}
+	return nil
+}
+
+// newScratch names this job's scratch directory after the launcher's pid.
+func newScratch(store blob.Store) scratchDir {
 	var id [8]byte
 	rand.Read(id[:])
-	return scratchDir{store, fmt.Sprintf("%s/job-%d-%s", scratchRoot, os.Getpid(), hex.EncodeToString(id[:]))}, nil
+	return scratchDir{store, fmt.Sprintf("%s/job-%d-%s", scratchRoot, os.Getpid(), hex.EncodeToString(id[:]))}
 }
 
 // stale reports whether nothing under dir was written for staleScratch.
