@@ -48,6 +48,7 @@ func newRootCmd() *cobra.Command {
 		newBackfillCmd(a),
 		newGroupByBackfillCmd(a),
 		newUploadCmd(a),
+		newMetadataUploadCmd(a),
 	)
 	return root
 }

@@ -129,3 +129,19 @@ func FuzzParseWindow(f *testing.F) {
 		}
 	})
 }
+
+func TestMetadataKey(t *testing.T) {
+	for _, tc := range []struct {
+		kind Kind
+		name string
+		want string
+	}{
+		{KindJoin, "quickstart.training_set.v2", "joins/quickstart/training_set.v2"},
+		{KindGroupBy, "quickstart.purchases.v1", "group_bys/quickstart/purchases.v1"},
+		{KindGroupBy, "team/name", "group_bys/team/name"},
+	} {
+		if got := MetadataKey(tc.kind, tc.name); got != tc.want {
+			t.Errorf("MetadataKey(%s, %s) = %s, want %s", tc.kind, tc.name, got, tc.want)
+		}
+	}
+}

@@ -50,6 +50,17 @@ func TestUploadQuickstart(t *testing.T) {
 			t.Errorf("request %d: value at %d, want the batch end", i, r.Values[0].TsMillis)
 		}
 	}
+	out := mustRun(t, dir, "metadata-upload")
+	if !strings.Contains(out, "joins/quickstart/training_set.v2") || !strings.Contains(out, "uploaded 5 definitions to CHRONON_METADATA") {
+		t.Errorf("metadata-upload printed %q", out)
+	}
+	meta, err := store.MultiGet(context.Background(), []kv.GetRequest{{Dataset: api.MetadataDataset, Key: []byte("joins/quickstart/training_set.v2")}})
+	if err != nil || meta[0].Err != nil || len(meta[0].Values) != 1 {
+		t.Fatalf("metadata get: %v %+v", err, meta)
+	}
+	if j, err := api.ParseJoin(meta[0].Values[0].Value); err != nil || j.MetaData.Name != "quickstart.training_set.v2" {
+		t.Errorf("stored join %v, err %v", j, err)
+	}
 	info, err := api.ParseGroupByServingInfo(res[0].Values[0].Value)
 	if err != nil || info.BatchEndDate != "2023-12-01" || info.GroupBy.MetaData.Name != "quickstart.returns.v1" {
 		t.Errorf("serving info %+v, err %v", info, err)
