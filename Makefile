@@ -43,7 +43,7 @@ bench: build
 	@echo "== backfill: point-in-time Join (1M left rows, 10M events) vs DuckDB SQL on the same Parquet files"
 	$(GO) run ./testing/bench/backfillbench
 
-## quickstart: generate the quickstart data, import it, compile the definitions, list the tables
+## quickstart: generate the quickstart data, import it, compile, backfill the training set, upload to the KV store
 quickstart: build
 	bash examples/quickstart/quickstart.sh
 

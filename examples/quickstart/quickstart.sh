@@ -49,3 +49,12 @@ echo "== a few purchases"
 
 echo "== SQL over the warehouse"
 "$chronon" sql "select user_id, count(*) as purchases, sum(purchase_price) as spent from data.purchases group by user_id order by spent desc limit 5"
+
+# The last day of data: END_DATE, else yesterday (the generator's default).
+last_day="${END_DATE:-$(date -u -d yesterday +%F)}"
+echo "== uploading the event group-bys' batch values of $last_day to the KV store (.chronon/kv.db)"
+"$chronon" upload --conf quickstart.purchases.v1 --ds "$last_day"
+"$chronon" upload --conf quickstart.returns.v1 --ds "$last_day"
+
+echo "== uploading the definitions for the fetcher"
+"$chronon" metadata-upload
