@@ -155,21 +155,30 @@ func (f *readFn) emit(t ReadTask, day int64, rec arrow.RecordBatch, ordinal *int
 		return nil
 	}
 	parts := f.c.parts()
-	if t.Part < 0 || t.Part >= len(parts) {
-		return fmt.Errorf("read task names part %d of %d", t.Part, len(parts))
-	}
-	p := parts[t.Part]
 	mutation := t.Role == RoleMutations
-	rows, err := p.EventRows(t.Source, mutation, rec, day)
-	if err != nil || rows == nil {
-		return err
-	}
-	defer rows.Release()
 	tag := tagEvents
 	if mutation {
 		tag = tagMutations
 	}
-	return emitShards(rows, p.GroupBy.Keys, t.Part, tag, shards, byShard)
+	for _, r := range t.Readers() {
+		if r.Part < 0 || r.Part >= len(parts) {
+			return fmt.Errorf("read task names part %d of %d", r.Part, len(parts))
+		}
+		p := parts[r.Part]
+		rows, err := p.EventRows(r.Source, mutation, rec, day)
+		if err != nil {
+			return err
+		}
+		if rows == nil {
+			continue
+		}
+		err = emitShards(rows, p.GroupBy.Keys, r.Part, tag, shards, byShard)
+		rows.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func emitShards(rec arrow.RecordBatch, keys []string, part int, tag byte, shards int, emit func(string, []byte)) error {

@@ -78,6 +78,46 @@ type ReadTask struct {
 	// GroupBy's source index.
 	Part   int `json:"part"`
 	Source int `json:"source"`
+	// Also lists more (part, source) pairs reading the same partition in
+	// the same role (events, mutations): it is scanned once for all.
+	Also []Reader `json:"also,omitempty"`
+}
+
+// Reader is a join part's source reading a task's partition.
+type Reader struct {
+	Part   int `json:"part"`
+	Source int `json:"source"`
+}
+
+// Readers returns every (part, source) pair reading the task's partition.
+func (t ReadTask) Readers() []Reader {
+	return append([]Reader{{Part: t.Part, Source: t.Source}}, t.Also...)
+}
+
+// MergeReads folds the event and mutation tasks that read the same
+// partition of the same table into one task (Also), so joins whose parts
+// share a source table scan each partition once.
+func MergeReads(tasks []ReadTask) []ReadTask {
+	type key struct {
+		table, ds string
+		role      Role
+	}
+	at := map[key]int{}
+	var out []ReadTask
+	for _, t := range tasks {
+		if t.Role != RoleEvents && t.Role != RoleMutations {
+			out = append(out, t)
+			continue
+		}
+		k := key{t.Table, t.DS, t.Role}
+		if i, ok := at[k]; ok {
+			out[i].Also = append(out[i].Also, t.Readers()...)
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, t)
+	}
+	return out
 }
 
 // Encode returns the task as the string element the pipeline carries.

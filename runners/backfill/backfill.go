@@ -123,7 +123,7 @@ func Join(ctx context.Context, wh warehouse.Warehouse, j *api.Join, opts Options
 		}
 		outputs = append(outputs, output{Output: po, schema: cj.PartTableSchema(part), part: pi})
 	}
-	return run(ctx, wh, p, job, tasks, outputs, opts)
+	return run(ctx, wh, p, job, transforms.MergeReads(tasks), outputs, opts)
 }
 
 // output is a table a job writes besides its main output: a join part's.
