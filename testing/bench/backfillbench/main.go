@@ -245,12 +245,12 @@ func parent(ctx context.Context, c config, repeat int, keep, verbose bool, shard
 		fmt.Printf("  mismatch: %s\n", m)
 	}
 	ratio := ours.Seconds / duck.Seconds
-	verdict := "met"
+	verdict := "required met, goal not yet"
 	switch {
 	case ratio > 1:
-		verdict = "NOT MET"
+		verdict = "required NOT MET"
 	case ratio <= 0.5:
-		verdict = "met, goal met"
+		verdict = "required and goal met"
 	}
 	fmt.Printf("%-34s %8.2fx  (required <= 1.0, goal 0.5: %s)\n", "ratio chronon/duckdb time:", ratio, verdict)
 	fmt.Printf("%-34s %8.2fx  (user+system of the whole child processes)\n", "ratio chronon/duckdb CPU time:", ours.CPU/duck.CPU)
