@@ -63,7 +63,7 @@ func (b *GroupByBackfill) Evaluate(days []int64, events []arrow.RecordBatch) (ma
 	for day, rec := range vals {
 		r, err := b.dayRows(day, keys, rec)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", name, dayString(day), err)
+			return nil, fmt.Errorf("%s: %s: %w", name, DayString(day), err)
 		}
 		if r != nil {
 			out[day] = r

@@ -339,7 +339,7 @@ func (j *Join) LeftRows(scanned arrow.RecordBatch, day int64, ordinal int) (*Lef
 func dsArray(day int64, n int) arrow.Array {
 	b := array.NewStringBuilder(memory.DefaultAllocator)
 	defer b.Release()
-	ds := dayString(day)
+	ds := DayString(day)
 	for i := 0; i < n; i++ {
 		b.Append(ds)
 	}

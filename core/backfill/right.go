@@ -14,9 +14,6 @@ import (
 
 const dayMillis = batch.DayMillis
 
-// dayString is the ds of a partition day.
-func dayString(day int64) string { return batch.DSOfMillis(day * dayMillis) }
-
 // DayOf returns the partition day of a ds.
 func DayOf(ds string) (int64, error) {
 	ms, err := batch.MillisOfDS(ds)
@@ -27,7 +24,7 @@ func DayOf(ds string) (int64, error) {
 }
 
 // DayString is the ds of a partition day.
-func DayString(day int64) string { return dayString(day) }
+func DayString(day int64) string { return batch.DSOfMillis(day * dayMillis) }
 
 // EventRows projects one scanned record of source i (partition day) into
 // the rows a shard sweeps: the source's columns and DayColumn. mutation

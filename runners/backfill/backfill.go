@@ -302,7 +302,7 @@ func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transfo
 	}
 	job.Days = p.Compute
 	log.Info("backfill", "definition", p.Name, "table", res.Table, "partitions", len(p.Compute),
-		"from", p.Compute[0], "to", p.Compute[len(p.Compute)-1], "inputs", len(tasks), "runner", runnerName(opts.Runner.Runner))
+		"from", p.Compute[0], "to", p.Compute[len(p.Compute)-1], "inputs", len(tasks), "runner", opts.Runner.Name())
 
 	beamrun.Init()
 	pipe, s := beam.NewPipelineWithRoot()
@@ -378,13 +378,6 @@ func watchPartitions(ctx context.Context, dir scratchDir, total int, report func
 			report(progress.Progress{Phase: "compute", Done: int64(total), Total: int64(total), Unit: "partitions", Final: true})
 		}
 	}
-}
-
-func runnerName(r string) string {
-	if r == "" {
-		return beamrun.Direct
-	}
-	return r
 }
 
 // scratchRoot holds the workers' finished partitions under the warehouse

@@ -128,14 +128,15 @@ func Run(ctx context.Context, p *beam.Pipeline, o Options) error {
 	// Beam's logger is process-wide; the last run's wins.
 	beamlog.SetLogger(slogger{l: l, verbose: o.DryRun})
 	if _, err := exec(ctx, p); err != nil {
-		return fmt.Errorf("run pipeline on %s: %w", runnerName(o.Runner), err)
+		return fmt.Errorf("run pipeline on %s: %w", o.Name(), err)
 	}
 	return nil
 }
 
-func runnerName(r string) string {
-	if r == "" {
+// Name is the runner o chooses ("direct" when unset).
+func (o Options) Name() string {
+	if o.Runner == "" {
 		return Direct
 	}
-	return r
+	return o.Runner
 }
