@@ -49,6 +49,8 @@ func newRootCmd() *cobra.Command {
 		newGroupByBackfillCmd(a),
 		newUploadCmd(a),
 		newMetadataUploadCmd(a),
+		newServeCmd(a),
+		newFetchCmd(a),
 	)
 	return root
 }

@@ -2,6 +2,8 @@
 
 package api
 
+import "encoding/json"
+
 // The types below mirror Chronon's api.thrift. Struct fields are declared in
 // Thrift field-id order so that the JSON we write lists them in the order
 // Chronon's TSimpleJSONProtocol does. Optional fields are omitted when unset.
@@ -254,6 +256,15 @@ type GroupByServingInfo struct {
 	InputAvroSchema    string   `json:"inputAvroSchema,omitempty"`
 	SelectedAvroSchema string   `json:"selectedAvroSchema,omitempty"`
 	KeyAvroSchema      string   `json:"keyAvroSchema,omitempty"`
-	BatchEndDate       string   `json:"batchEndDate,omitempty"`
-	DateFormat         string   `json:"dateFormat,omitempty"`
+	// BatchEndDate is the last uploaded partition (Chronon's endDs); the
+	// batch end is midnight after it.
+	BatchEndDate string `json:"batchEndDate,omitempty"`
+	DateFormat   string `json:"dateFormat,omitempty"`
+	// Our own fields (Chronon keeps Avro schemas instead).
+	// SelectedSchema is the projected source schema the GroupBy was
+	// compiled against (core/batch JSONSchema), so a fetcher compiles the
+	// same aggregations without the warehouse.
+	SelectedSchema json.RawMessage `json:"selectedSchema,omitempty"`
+	// WindowTail is the effective window tail mode of the upload.
+	WindowTail string `json:"windowTail,omitempty"`
 }

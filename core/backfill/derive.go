@@ -97,3 +97,36 @@ func (d *Derivations) Apply(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	}
 	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows()), nil
 }
+
+// Fields are the output columns with their types, for input schema in.
+func (d *Derivations) Fields(in *arrow.Schema) []arrow.Field {
+	out := make([]arrow.Field, 0, len(d.out))
+	for _, name := range d.out {
+		if p, ok := d.progs[name]; ok {
+			out = append(out, arrow.Field{Name: name, Type: p.Type(), Nullable: true})
+		} else if idx := in.FieldIndices(name); len(idx) > 0 {
+			out = append(out, in.Field(idx[0]))
+		}
+	}
+	return out
+}
+
+// ApplyRow evaluates the derivations over one row (the online path, where
+// a row is a map of column values; a missing column is null) and returns
+// the output columns.
+func (d *Derivations) ApplyRow(row map[string]any) (map[string]any, error) {
+	out := make(map[string]any, len(d.out))
+	for _, name := range d.out {
+		p, ok := d.progs[name]
+		if !ok {
+			out[name] = row[name]
+			continue
+		}
+		v, err := p.EvalRow(row)
+		if err != nil {
+			return nil, fmt.Errorf("derivation %s: %w", name, err)
+		}
+		out[name] = v
+	}
+	return out, nil
+}

@@ -43,6 +43,7 @@ type Upload struct {
 	BatchEnd int64
 	day      int64
 	temporal bool
+	ds, tail string
 }
 
 // CompileUpload compiles g's upload of day ds against the tables' schemas.
@@ -55,12 +56,24 @@ func CompileUpload(g *api.GroupBy, schemas SchemaFunc, windowTail, ds string) (*
 	if err != nil {
 		return nil, fmt.Errorf("%s: upload day: %w", g.MetaData.GetName(), err)
 	}
+	tail, err := g.EffectiveWindowTail(windowTail)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", g.MetaData.GetName(), err)
+	}
 	return &Upload{
+		ds:       ds,
+		tail:     tail,
 		Part:     b.Part,
 		BatchEnd: (day + 1) * dayMillis,
 		day:      day,
 		temporal: g.InferredAccuracy() == api.Temporal && g.Aggregations != nil,
 	}, nil
+}
+
+// ServingInfo describes the upload for the fetcher: the definition, the
+// batch end and the selected schema the aggregations were compiled over.
+func (u *Upload) ServingInfo() (*online.ServingInfo, error) {
+	return online.NewServingInfo(u.Part.GroupBy.Def, u.ds, u.Part.Sources[0].Schema(), u.tail)
 }
 
 // ValueTypes are the types of the finalized values a SNAPSHOT (or

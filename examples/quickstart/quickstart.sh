@@ -58,3 +58,23 @@ echo "== uploading the event group-bys' batch values of $last_day to the KV stor
 
 echo "== uploading the definitions for the fetcher"
 "$chronon" metadata-upload
+
+echo "== one user's features from the KV store, as the fetcher computes them"
+"$chronon" fetch --type join --name quickstart/training_set.v2 -k '{"user_id": "48"}'
+
+port="${QUICKSTART_PORT:-9000}"
+echo "== serving features over HTTP on 127.0.0.1:$port (Chronon's routes)"
+"$chronon" serve --addr "127.0.0.1:$port" &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
+  sleep 0.1
+done
+echo "\$ curl -X POST 'http://127.0.0.1:$port/v1/features/join/quickstart%2Ftraining_set.v2' -d '[{\"user_id\": \"48\"}]'"
+curl -sf -X POST "http://127.0.0.1:$port/v1/features/join/quickstart%2Ftraining_set.v2" \
+  -H 'Content-Type: application/json' -d '[{"user_id": "48"}]'
+echo
+kill "$server"
+wait "$server" 2>/dev/null || true
+trap - EXIT

@@ -14,7 +14,7 @@ import (
 
 	"github.com/chronon-go/chronon/core/api"
 	core "github.com/chronon-go/chronon/core/backfill"
-	"github.com/chronon-go/chronon/core/batch"
+	"github.com/chronon-go/chronon/core/online"
 	"github.com/chronon-go/chronon/plugins/kv"
 	"github.com/chronon-go/chronon/plugins/warehouse"
 	"github.com/chronon-go/chronon/runners/plan"
@@ -76,7 +76,15 @@ func Upload(ctx context.Context, wh warehouse.Warehouse, g *api.GroupBy, ds stri
 		return out, nil
 	}
 	out.Dataset = g.MetaData.BatchDataset()
-	if err := loadKV(ctx, wh, store, g, table, ds, u.BatchEnd, opts); err != nil {
+	si, err := u.ServingInfo()
+	if err != nil {
+		return nil, err
+	}
+	info, err := online.MarshalServingInfo(si)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := loadKV(ctx, wh, store, g, table, ds, u.BatchEnd, info); err != nil {
 		return nil, fmt.Errorf("%s: load %s into %s: %w", name, ds, out.Dataset, err)
 	}
 	return out, nil
@@ -87,7 +95,7 @@ const loadChunk = 10000
 
 // loadKV bulk-loads a day of the upload table, then the serving info (so a
 // fetcher never sees serving info newer than the values).
-func loadKV(ctx context.Context, wh warehouse.Warehouse, store kv.Store, g *api.GroupBy, table, ds string, batchEnd int64, opts Options) error {
+func loadKV(ctx context.Context, wh warehouse.Warehouse, store kv.Store, g *api.GroupBy, table, ds string, batchEnd int64, info []byte) error {
 	dataset := g.MetaData.BatchDataset()
 	if err := store.CreateDataset(ctx, dataset); err != nil {
 		return err
@@ -133,10 +141,6 @@ func loadKV(ctx context.Context, wh warehouse.Warehouse, store kv.Store, g *api.
 		rec.Release()
 	}
 	if err := flush(); err != nil {
-		return err
-	}
-	info, err := api.Marshal(&api.GroupByServingInfo{GroupBy: g, BatchEndDate: batch.DSOfMillis(batchEnd)})
-	if err != nil {
 		return err
 	}
 	return store.MultiPut(ctx, dataset, []kv.Entry{{Key: []byte(api.ServingInfoKey), Value: info, TsMillis: batchEnd}})

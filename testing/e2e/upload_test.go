@@ -62,7 +62,7 @@ func TestUploadQuickstart(t *testing.T) {
 		t.Errorf("stored join %v, err %v", j, err)
 	}
 	info, err := api.ParseGroupByServingInfo(res[0].Values[0].Value)
-	if err != nil || info.BatchEndDate != "2023-12-01" || info.GroupBy.MetaData.Name != "quickstart.returns.v1" {
+	if err != nil || info.BatchEndDate != "2023-11-30" || info.GroupBy.MetaData.Name != "quickstart.returns.v1" {
 		t.Errorf("serving info %+v, err %v", info, err)
 	}
 }

@@ -31,7 +31,7 @@ type manifest struct {
 	FormatVersion int                        `json:"formatVersion"`
 	Version       int64                      `json:"version"`
 	Table         string                     `json:"table"`
-	Schema        jsonSchema                 `json:"schema"`
+	Schema        batch.JSONSchema           `json:"schema"`
 	Properties    map[string]string          `json:"properties,omitempty"`
 	SemanticHash  string                     `json:"semanticHash,omitempty"`
 	Partitions    map[string]*partitionEntry `json:"partitions"`
@@ -71,7 +71,7 @@ func (m *manifest) validate() error {
 	if m.FormatVersion < 1 || m.FormatVersion > manifestFormat {
 		return fmt.Errorf("format version %d is not supported (this build reads up to %d)", m.FormatVersion, manifestFormat)
 	}
-	s, err := schemaFromJSON(m.Schema)
+	s, err := batch.SchemaFromJSON(m.Schema)
 	if err != nil {
 		return err
 	}

@@ -481,7 +481,7 @@ func (t *txn) merge(old *manifest) (*manifest, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	js, err := schemaToJSON(schema)
+	js, err := batch.SchemaToJSON(schema)
 	if err != nil {
 		return nil, nil, err
 	}

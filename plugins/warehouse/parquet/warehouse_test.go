@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chronon-go/chronon/core/batch"
 	"io"
 	"os"
 	"path/filepath"
@@ -917,7 +918,7 @@ func testClosedWarehouse(t *testing.T, e *env) {
 
 func TestSchemaJSONRoundTrip(t *testing.T) {
 	schema := allTypes()
-	js, err := schemaToJSON(schema)
+	js, err := batch.SchemaToJSON(schema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -925,11 +926,11 @@ func TestSchemaJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back jsonSchema
+	var back batch.JSONSchema
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	got, err := schemaFromJSON(back)
+	got, err := batch.SchemaFromJSON(back)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -943,12 +944,12 @@ func TestSchemaJSONRoundTrip(t *testing.T) {
 		`{"fields": [{"name": "a", "type": "map", "children": [{"name": "key", "type": "utf8"}]}]}`,
 		`{"fields": [{"name": "a", "type": "struct"}]}`,
 	} {
-		var js jsonSchema
+		var js batch.JSONSchema
 		if err := json.Unmarshal([]byte(bad), &js); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := schemaFromJSON(js); err == nil {
-			t.Errorf("schemaFromJSON(%s) succeeded", bad)
+		if _, err := batch.SchemaFromJSON(js); err == nil {
+			t.Errorf("batch.SchemaFromJSON(%s) succeeded", bad)
 		}
 	}
 }

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chronon-go/chronon/fetcher"
+	"github.com/chronon-go/chronon/fetcher/server"
+	"github.com/chronon-go/chronon/plugins/external"
+	"github.com/chronon-go/chronon/plugins/kv"
+)
+
+// online is what serving needs open: the KV store, the external handlers
+// and the fetcher over them.
+type online struct {
+	store    kv.Store
+	handlers map[string]external.Handler
+	fetcher  *fetcher.Fetcher
+}
+
+// openOnline opens chronon.yaml's KV store and external handlers and a
+// fetcher over them.
+func (a *app) openOnline(ctx context.Context, metrics *fetcher.Metrics) (*online, error) {
+	store, err := a.openKV(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o := &online{store: store}
+	if o.handlers, err = a.openHandlers(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	o.fetcher = fetcher.New(store, fetcher.Options{Handlers: o.handlers, Logger: a.log, Metrics: metrics})
+	return o, nil
+}
+
+func (o *online) Close() error {
+	var errs []error
+	for name, h := range o.handlers {
+		if err := h.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("external source %s: %w", name, err))
+		}
+	}
+	if err := o.store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func newServeCmd(a *app) *cobra.Command {
+	var (
+		addr, certFile, keyFile, tokenFile string
+		opts                               server.Options
+	)
+	cmd := &cobra.Command{
+		Use:   "serve [--addr :9000]",
+		Short: "Serve features over HTTP (Chronon's routes) from the KV store",
+		Long: `Serve answers feature requests over HTTP with Chronon's routes and JSON:
+
+  curl -X POST 'http://localhost:9000/v1/features/join/quickstart%2Ftraining_set.v2' \
+       -H 'Content-Type: application/json' -d '[{"user_id": "5"}]'
+
+It reads definitions and batch values from chronon.yaml's KV store (upload
+them with chronon upload and chronon metadata-upload), calls the external
+sources named in chronon.yaml, and exposes /ping, /healthz, /config,
+/v1/join/NAME/schema and Prometheus /metrics. SIGINT or SIGTERM shut it
+down gracefully. With --token-file (or $CHRONON_AUTH_TOKEN) every route but
+/ping and /healthz needs "Authorization: Bearer <token>".`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			token := os.Getenv("CHRONON_AUTH_TOKEN")
+			if tokenFile != "" {
+				b, err := os.ReadFile(tokenFile)
+				if err != nil {
+					return fmt.Errorf("--token-file: %w", err)
+				}
+				token = strings.TrimSpace(string(b))
+			}
+			if (certFile == "") != (keyFile == "") {
+				return fmt.Errorf("--tls-cert and --tls-key go together")
+			}
+			reg, metrics := server.Metrics()
+			o, err := a.openOnline(ctx, metrics)
+			if err != nil {
+				return err
+			}
+			defer o.Close()
+			opts.Token, opts.Registry, opts.Logger = token, reg, a.log
+			opts.Config = map[string]any{
+				"kv":              a.cfg.KV.Store + a.cfg.KV.Plugin,
+				"externalSources": len(o.handlers),
+				"maxBodyBytes":    opts.MaxBodyBytes,
+				"maxKeys":         opts.MaxKeys,
+				"timeout":         opts.Timeout.String(),
+				"tls":             certFile != "",
+				"auth":            token != "",
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", addr, err)
+			}
+			a.log.Info("serving features", "addr", ln.Addr().String(), "tls", certFile != "", "auth", token != "")
+			return server.New(o.fetcher, opts).Serve(ctx, ln, certFile, keyFile)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", ":9000", "address to listen on")
+	f.StringVar(&certFile, "tls-cert", "", "TLS certificate file (serve HTTPS)")
+	f.StringVar(&keyFile, "tls-key", "", "TLS key file")
+	f.StringVar(&tokenFile, "token-file", "", "file holding the bearer token requests must carry")
+	f.Int64Var(&opts.MaxBodyBytes, "max-body-bytes", 1<<20, "largest request body (413 above)")
+	f.IntVar(&opts.MaxKeys, "max-keys", 1000, "most key objects in one request (400 above)")
+	f.DurationVar(&opts.Timeout, "timeout", time.Second, "time limit of one request; unanswered parts become _exception features")
+	return cmd
+}
+
+func newFetchCmd(a *app) *cobra.Command {
+	var typ, name, keys string
+	var at int64
+	cmd := &cobra.Command{
+		Use:   "fetch --type join|groupby --name TEAM/NAME -k '{\"user_id\": \"5\"}'",
+		Short: "Fetch one entity's features from the KV store and print them as JSON",
+		Long: `Fetch prints what the server's features route answers for one key object:
+the same JSON object as one element of its "results" array. Names are
+accepted as team/name.v1 or team.name.v1, --type as join, groupby or
+group-by. --at-millis asks for the features as of an earlier time.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			isJoin := false
+			switch typ {
+			case "join":
+				isJoin = true
+			case "groupby", "group-by", "group_by":
+			default:
+				return fmt.Errorf("--type %q: want join or groupby", typ)
+			}
+			dec := json.NewDecoder(strings.NewReader(keys))
+			dec.UseNumber()
+			var km map[string]any
+			if err := dec.Decode(&km); err != nil || km == nil {
+				return fmt.Errorf("-k %q: want a JSON object of keys, e.g. {\"user_id\": \"5\"}: %v", keys, err)
+			}
+			o, err := a.openOnline(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			defer o.Close()
+			req := []fetcher.Request{{Name: name, Keys: km, AtMillis: at}}
+			var res []fetcher.Response
+			if isJoin {
+				res = o.fetcher.FetchJoin(cmd.Context(), req)
+			} else {
+				res = o.fetcher.FetchGroupBy(cmd.Context(), req)
+			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			return enc.Encode(server.NewResult(res[0]))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&typ, "type", "join", "join or groupby")
+	f.StringVar(&name, "name", "", "join or group-by name (team/name.v1)")
+	f.StringVarP(&keys, "keys", "k", "", "key object as JSON")
+	f.Int64Var(&at, "at-millis", 0, "answer as of this time (epoch ms; default now)")
+	_ = cmd.MarkFlagRequired("name")
+	_ = cmd.MarkFlagRequired("keys")
+	return cmd
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package fetcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/chronon-go/chronon/plugins/external"
+	"github.com/chronon-go/chronon/plugins/kv"
+)
+
+// Request asks for the features of one entity: a join's or a GroupBy's
+// name (team/name.v1 or team.name.v1), its key values by column, and the
+// time to answer for (epoch ms; 0 means now).
+type Request struct {
+	Name     string
+	Keys     map[string]any
+	AtMillis int64
+}
+
+// Response answers one Request. Values maps feature names to values; a
+// feature whose part failed is replaced by a "<prefix>_exception" entry
+// holding the error, and features without data are omitted (Chronon's
+// rules, SEMANTICS.md section 5). Err is set when nothing could be answered
+// (an unknown join, a malformed key); Values is then nil.
+type Response struct {
+	Request Request
+	Values  map[string]any
+	Err     error
+}
+
+// ErrNotFound is returned (wrapped, in Response.Err) for a join or GroupBy
+// that is not in the KV store. Use errors.Is.
+var ErrNotFound = errors.New("not found")
+
+// Options configure a Fetcher. The zero value works.
+type Options struct {
+	// Handlers are the external-source handlers by source name. The
+	// contextual source is built in.
+	Handlers map[string]external.Handler
+	// Logger receives warnings (stale batch data, failed parts); nil
+	// discards them.
+	Logger *slog.Logger
+	// Metrics, when set, counts requests, exceptions, stale fetches and KV
+	// latency.
+	Metrics *Metrics
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// MetadataTTL is how long join definitions and serving infos are
+	// cached (they change when a definition or a day's upload lands);
+	// default 10s.
+	MetadataTTL time.Duration
+	// BatchCacheSize is how many decoded batch values are cached (they
+	// change once a day); default 100000, negative disables the cache.
+	BatchCacheSize int
+}
+
+// Fetcher answers feature requests from the KV store. It is safe for
+// concurrent use; create one per process and share it.
+type Fetcher struct {
+	store    kv.Store
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+	joins    *ttlCache[*joinConf]
+	groupBys *ttlCache[*servingGroupBy]
+	batches  *lru
+	stale    staleLog
+}
+
+// New returns a Fetcher reading store. The caller keeps ownership of store
+// and of the handlers.
+func New(store kv.Store, opts Options) *Fetcher {
+	if opts.MetadataTTL <= 0 {
+		opts.MetadataTTL = 10 * time.Second
+	}
+	if opts.BatchCacheSize == 0 {
+		opts.BatchCacheSize = 100000
+	}
+	f := &Fetcher{store: store, opts: opts, log: opts.Logger, now: opts.Now}
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
+	}
+	if f.now == nil {
+		f.now = time.Now
+	}
+	f.joins = newTTLCache[*joinConf](opts.MetadataTTL, f.now)
+	f.groupBys = newTTLCache[*servingGroupBy](opts.MetadataTTL, f.now)
+	f.batches = newLRU(opts.BatchCacheSize)
+	return f
+}
+
+// queryTime returns a request's answer time.
+func (f *Fetcher) queryTime(r Request) int64 {
+	if r.AtMillis > 0 {
+		return r.AtMillis
+	}
+	return f.now().UnixMilli()
+}
+
+// DefinitionName turns a request name (team/name.v1, team.name.v1) into
+// the definition's metaData.name (team.name.v1), as Chronon accepts both.
+func DefinitionName(name string) string {
+	name = strings.TrimSpace(name)
+	if i := strings.IndexByte(name, '/'); i >= 0 && !strings.Contains(name[:i], ".") {
+		return name[:i] + "." + name[i+1:]
+	}
+	return name
+}
+
+// KeyMissingError reports request keys a part needs but the request lacks.
+type KeyMissingError struct {
+	Keys []string
+}
+
+func (e *KeyMissingError) Error() string {
+	return fmt.Sprintf("KeyMissingException: missing keys %s", strings.Join(e.Keys, ", "))
+}
+
+// observe records a KV call's latency.
+func (f *Fetcher) multiGet(ctx context.Context, reqs []kv.GetRequest) ([]kv.GetResult, error) {
+	start := time.Now()
+	res, err := f.store.MultiGet(ctx, reqs)
+	if m := f.opts.Metrics; m != nil {
+		m.kvLatency.Observe(time.Since(start).Seconds())
+	}
+	return res, err
+}
+
+func errorsIsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package fetcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/chronon-go/chronon/core/agg"
+	"github.com/chronon-go/chronon/core/api"
+	"github.com/chronon-go/chronon/core/backfill"
+	"github.com/chronon-go/chronon/core/batch"
+	"github.com/chronon-go/chronon/core/online"
+	"github.com/chronon-go/chronon/plugins/kv"
+)
+
+// servingGroupBy is a GroupBy compiled from its serving info: what a fetch
+// needs to encode keys and decode and finalize batch values.
+type servingGroupBy struct {
+	info     *online.ServingInfo
+	name     string
+	dataset  string
+	keys     []string
+	keyTypes []arrow.DataType
+	// temporal GroupBys store IRs (core/agg BatchValue); the others their
+	// finalized values (core/online rows).
+	temporal bool
+	gb       *backfill.GroupBy
+	outTypes []arrow.DataType
+	// derive applies the GroupBy's derivations (nil without).
+	derive *deriver
+	// Columns are the value columns a fetch returns, in order.
+	Columns []arrow.Field
+}
+
+// servingGroupBy returns the compiled serving info of a GroupBy by name.
+func (f *Fetcher) servingGroupBy(ctx context.Context, name string) (*servingGroupBy, error) {
+	name = DefinitionName(name)
+	return f.groupBys.get(ctx, name, func(ctx context.Context) (*servingGroupBy, error) {
+		dataset := (&api.MetaData{Name: name}).BatchDataset()
+		res, err := f.multiGet(ctx, []kv.GetRequest{{Dataset: dataset, Key: []byte(api.ServingInfoKey)}})
+		if err == nil {
+			err = res[0].Err
+		}
+		switch {
+		case errors.Is(err, kv.ErrNoDataset) || err == nil && len(res[0].Values) == 0:
+			return nil, fmt.Errorf("%w: group_by %s has no batch upload (dataset %s)", ErrNotFound, name, dataset)
+		case err != nil:
+			return nil, fmt.Errorf("group_by %s: read serving info: %w", name, err)
+		}
+		info, err := online.ParseServingInfo(res[0].Values[len(res[0].Values)-1].Value)
+		if err != nil {
+			return nil, fmt.Errorf("group_by %s: %w", name, err)
+		}
+		return compileServing(info)
+	})
+}
+
+func compileServing(info *online.ServingInfo) (*servingGroupBy, error) {
+	g := info.GroupBy
+	name := g.MetaData.GetName()
+	tail := info.WindowTail
+	if tail == "" {
+		tail = "exact"
+	}
+	mode, err := agg.ParseTailMode(tail)
+	if err != nil {
+		return nil, fmt.Errorf("group_by %s: serving info: %w", name, err)
+	}
+	gb, err := backfill.CompileGroupBy(g, info.Selected, mode)
+	if err != nil {
+		return nil, fmt.Errorf("group_by %s: serving info: %w", name, err)
+	}
+	s := &servingGroupBy{
+		info:     info,
+		name:     name,
+		dataset:  g.MetaData.BatchDataset(),
+		keys:     g.KeyColumns,
+		temporal: g.InferredAccuracy() == api.Temporal && g.Aggregations != nil,
+		gb:       gb,
+		Columns:  gb.Output,
+	}
+	var keyFields []arrow.Field
+	for _, k := range g.KeyColumns {
+		f := info.Selected.Field(info.Selected.FieldIndices(k)[0])
+		s.keyTypes = append(s.keyTypes, f.Type)
+		keyFields = append(keyFields, f)
+	}
+	for _, f := range gb.Output {
+		s.outTypes = append(s.outTypes, f.Type)
+	}
+	if len(g.Derivations) > 0 {
+		var base []string
+		for _, f := range gb.Output {
+			base = append(base, f.Name)
+		}
+		fields := append(append(keyFields, gb.Output...), arrow.Field{Name: api.PartitionColumn, Type: arrow.BinaryTypes.String, Nullable: true})
+		if s.derive, err = newDeriver(name, g.Derivations, arrow.NewSchema(fields, nil), base, false); err != nil {
+			return nil, err
+		}
+		s.Columns = s.derive.columns
+	}
+	return s, nil
+}
+
+// encodeKey coerces key values (aligned with s.keys) to the key columns'
+// types and encodes them as the upload did. null reports a null key value:
+// such requests are not sent to the KV store (Chronon's rule).
+func (s *servingGroupBy) encodeKey(vals []any) (key []byte, coerced []any, null bool, err error) {
+	coerced = make([]any, len(vals))
+	for i, v := range vals {
+		if v == nil {
+			return nil, nil, true, nil
+		}
+		if coerced[i], err = online.CoerceKey(v, s.keyTypes[i]); err != nil {
+			return nil, nil, false, fmt.Errorf("key %s: %w", s.keys[i], err)
+		}
+	}
+	key, err = online.AppendKey(nil, coerced)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("group_by %s: %w", s.name, err)
+	}
+	return key, coerced, false, nil
+}
+
+// lookup is one GroupBy value to fetch: a key at a time.
+type lookup struct {
+	gb   *servingGroupBy
+	key  []byte
+	keys []any // coerced key values, for derivations
+	t    int64
+}
+
+// lookupResult is a lookup's values (aligned with gb.Columns), nil
+// without data, or its error.
+type lookupResult struct {
+	values map[string]any
+	err    error
+}
+
+// batchEntry is a decoded batch value of one key.
+type batchEntry struct {
+	batchEnd int64 // the serving info's batch end it was read under
+	found    bool
+	bv       *agg.BatchValue
+	row      []any
+}
+
+// lookupAll fetches every lookup with one KV call for the batch values not
+// in the cache.
+func (f *Fetcher) lookupAll(ctx context.Context, lks []lookup) []lookupResult {
+	out := make([]lookupResult, len(lks))
+	entries := make([]*batchEntry, len(lks))
+	var reqs []kv.GetRequest
+	pending := map[string][]int{} // cache key -> lookups waiting for it
+	for i, lk := range lks {
+		ck := lk.gb.dataset + "\x00" + string(lk.key)
+		if e, ok := f.batches.get(ck); ok && e.batchEnd == lk.gb.info.BatchEnd {
+			entries[i] = e
+			continue
+		}
+		if _, ok := pending[ck]; !ok {
+			reqs = append(reqs, kv.GetRequest{Dataset: lk.gb.dataset, Key: lk.key})
+		}
+		pending[ck] = append(pending[ck], i)
+	}
+	if len(reqs) > 0 {
+		res, err := f.multiGet(ctx, reqs)
+		for ri, req := range reqs {
+			ck := req.Dataset + "\x00" + string(req.Key)
+			waiting := pending[ck]
+			var rerr error
+			switch {
+			case err != nil:
+				rerr = err
+			case res[ri].Err != nil:
+				rerr = res[ri].Err
+			}
+			if rerr != nil {
+				for _, i := range waiting {
+					out[i].err = fmt.Errorf("group_by %s: kv read: %w", lks[i].gb.name, rerr)
+				}
+				continue
+			}
+			gb := lks[waiting[0]].gb
+			e, derr := gb.decode(res[ri].Values)
+			if derr != nil {
+				for _, i := range waiting {
+					out[i].err = derr
+				}
+				continue
+			}
+			f.batches.put(ck, e)
+			for _, i := range waiting {
+				entries[i] = e
+			}
+		}
+	}
+	for i, e := range entries {
+		if e == nil {
+			continue
+		}
+		out[i].values, out[i].err = f.finalize(lks[i], e)
+	}
+	return out
+}
+
+// decode decodes a key's latest batch value. A value older than the
+// serving info's batch end belongs to an earlier upload that the latest
+// one no longer has: it is missing (Chronon's rule).
+func (s *servingGroupBy) decode(vals []kv.Entry) (*batchEntry, error) {
+	e := &batchEntry{batchEnd: s.info.BatchEnd}
+	if len(vals) == 0 {
+		return e, nil
+	}
+	latest := vals[len(vals)-1]
+	if latest.TsMillis < s.info.BatchEnd {
+		return e, nil
+	}
+	e.found = true
+	var err error
+	if s.temporal {
+		e.bv, err = s.gb.Spec.DecodeBatchValue(latest.Value)
+	} else {
+		e.row, err = online.DecodeRow(latest.Value, s.outTypes)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("group_by %s: decode batch value: %w", s.name, err)
+	}
+	return e, nil
+}
+
+// finalize computes a lookup's values from its key's batch value.
+func (f *Fetcher) finalize(lk lookup, e *batchEntry) (map[string]any, error) {
+	if !e.found {
+		return nil, nil
+	}
+	row := e.row
+	if lk.gb.temporal {
+		var err error
+		row, err = lk.gb.gb.Spec.Fetch(e.bv, nil, lk.t)
+		if errors.Is(err, agg.ErrBeforeBatch) {
+			// Chronon answers nothing for a time before the batch end and
+			// counts it.
+			if m := f.opts.Metrics; m != nil {
+				m.beforeBatch.WithLabelValues(lk.gb.name).Inc()
+			}
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("group_by %s: %w", lk.gb.name, err)
+		}
+		if e.bv.Stale(lk.t) {
+			f.stale.note(f, lk.gb, lk.t)
+		}
+	}
+	vals := make(map[string]any, len(row))
+	for i, c := range lk.gb.gb.Output {
+		vals[c.Name] = row[i]
+	}
+	if lk.gb.derive == nil {
+		return vals, nil
+	}
+	in := make(map[string]any, len(vals)+len(lk.keys)+1)
+	for k, v := range vals {
+		in[k] = v
+	}
+	for i, k := range lk.gb.keys {
+		in[k] = lk.keys[i]
+	}
+	in[api.PartitionColumn] = batch.DSOfMillis(lk.t)
+	out, err := lk.gb.derive.apply([]map[string]any{in})
+	if err != nil {
+		return nil, fmt.Errorf("group_by %s: derivations: %w", lk.gb.name, err)
+	}
+	return out[0], nil
+}
+
+// staleLog logs a stale fetch once per GroupBy and batch end; every one
+// is counted.
+type staleLog struct {
+	mu   sync.Mutex
+	seen map[string]int64
+}
+
+func (s *staleLog) note(f *Fetcher, gb *servingGroupBy, t int64) {
+	if m := f.opts.Metrics; m != nil {
+		m.stale.WithLabelValues(gb.name).Inc()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = map[string]int64{}
+	}
+	if s.seen[gb.name] == gb.info.BatchEnd {
+		return
+	}
+	s.seen[gb.name] = gb.info.BatchEnd
+	f.log.Warn("fetch after the batch value's exact range: short windows may still count events that left them; upload a newer day",
+		"group_by", gb.name, "batch_ds", gb.info.BatchDS, "at_millis", t)
+}
+
+// FetchGroupBy answers GroupBy requests: each GroupBy's value columns for
+// a key, as of the request time.
+func (f *Fetcher) FetchGroupBy(ctx context.Context, reqs []Request) []Response {
+	out := make([]Response, len(reqs))
+	var lks []lookup
+	var idx []int
+	for i, r := range reqs {
+		out[i].Request = r
+		gb, err := f.servingGroupBy(ctx, r.Name)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		vals, missing := gather(r.Keys, gb.keys)
+		if len(missing) > 0 {
+			out[i].Err = &KeyMissingError{Keys: missing}
+			continue
+		}
+		key, coerced, null, err := gb.encodeKey(vals)
+		switch {
+		case err != nil:
+			out[i].Err = err
+			continue
+		case null:
+			out[i].Values = map[string]any{}
+			continue
+		}
+		lks = append(lks, lookup{gb: gb, key: key, keys: coerced, t: f.queryTime(r)})
+		idx = append(idx, i)
+	}
+	for j, res := range f.lookupAll(ctx, lks) {
+		i := idx[j]
+		if res.err != nil {
+			out[i].Err = res.err
+			continue
+		}
+		out[i].Values = res.values
+		if out[i].Values == nil {
+			out[i].Values = map[string]any{}
+		}
+	}
+	f.count("group_by", out)
+	return out
+}
+
+// gather picks names' values from a request's keys; missing lists the
+// names the request lacks (a present null is not missing).
+func gather(keys map[string]any, names []string) (vals []any, missing []string) {
+	vals = make([]any, len(names))
+	for i, n := range names {
+		v, ok := keys[n]
+		if !ok {
+			missing = append(missing, n)
+			continue
+		}
+		vals[i] = v
+	}
+	return vals, missing
+}
