@@ -2,8 +2,9 @@
 
 // Aggbench measures core/agg: updates per second for every operation, and
 // the offline sweep's cost per event as a key's events grow from 1e5 to 1e7
-// (it must stay flat: the sweep is O(events + queries)). The baseline is a
-// plain Go loop summing the same values, measured in the same run.
+// (it must stay flat: the sweep is O(events + queries)), and the size and
+// fetch cost of a heavy key's batch value. The baseline is a plain Go loop
+// summing the same values, measured in the same run.
 //
 //	go run ./testing/bench/aggbench [--max-events 10000000]
 package main
@@ -128,6 +129,52 @@ func run(maxEvents int) error {
 		el := time.Since(start)
 		runtime.KeepAlive(rows)
 		fmt.Printf("%10d %12.3f %14.1f\n", n, el.Seconds(), float64(el.Nanoseconds())/float64(n))
+	}
+	return heavyKey()
+}
+
+// heavyKey measures what exact tails cost online for one key: the batch
+// value's size and the time to decode it and fetch at T = batch end + 1
+// day, for a key with 10 and with 100K events in the band (the 3 days
+// before the batch end).
+func heavyKey() error {
+	fmt.Printf("\nbatch value of one key, SUM/COUNT/AVERAGE over 3d/14d/30d + LAST_K(10), events in the 3 days before the batch end\n")
+	windows := []api.Window{api.Days(3), api.Days(14), api.Days(30)}
+	spec, err := agg.NewSpec([]*api.Aggregation{
+		{InputColumn: "x", Operation: api.OpSum, Windows: windows},
+		{InputColumn: "x", Operation: api.OpCount, Windows: windows},
+		{InputColumn: "x", Operation: api.OpAverage, Windows: windows},
+		{InputColumn: "x", Operation: api.OpLastK, ArgMap: map[string]string{"k": "10"}},
+	}, []arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Float64, Nullable: true}}, agg.ExactTails)
+	if err != nil {
+		return err
+	}
+	const day = int64(24 * 3600 * 1000)
+	batchEnd := int64(1_700_000_000_000) / day * day
+	fmt.Printf("%10s %12s %14s %14s\n", "events", "value bytes", "decode µs", "fetch µs")
+	for _, n := range []int{10, 100_000} {
+		r := rand.New(rand.NewPCG(3, 4))
+		events := make([]agg.Event, n)
+		for i := range events {
+			events[i] = agg.Event{Ts: batchEnd - 3*day + int64(i)*(3*day/int64(n)), Values: []any{r.Float64() * 100}}
+		}
+		value := spec.AppendBatchValue(nil, spec.Batch(events, batchEnd))
+		var bv *agg.BatchValue
+		decode := testing.Benchmark(func(b *testing.B) {
+			for b.Loop() {
+				if bv, err = spec.DecodeBatchValue(value); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		fetch := testing.Benchmark(func(b *testing.B) {
+			for b.Loop() {
+				if _, err := spec.Fetch(bv, nil, batchEnd+day); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		fmt.Printf("%10d %12d %14.1f %14.1f\n", n, len(value), float64(decode.NsPerOp())/1e3, float64(fetch.NsPerOp())/1e3)
 	}
 	return nil
 }
