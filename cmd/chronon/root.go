@@ -51,6 +51,7 @@ func newRootCmd() *cobra.Command {
 		newMetadataUploadCmd(a),
 		newServeCmd(a),
 		newFetchCmd(a),
+		newPluginCmd(a),
 	)
 	return root
 }

@@ -32,7 +32,7 @@ type online struct {
 
 // openOnline opens chronon.yaml's KV store and external handlers and a
 // fetcher over them.
-func (a *app) openOnline(ctx context.Context, metrics *fetcher.Metrics) (*online, error) {
+func (a *app) openOnline(ctx context.Context, metrics *fetcher.Metrics, batchCache int) (*online, error) {
 	store, err := a.openKV(ctx)
 	if err != nil {
 		return nil, err
@@ -42,7 +42,7 @@ func (a *app) openOnline(ctx context.Context, metrics *fetcher.Metrics) (*online
 		store.Close()
 		return nil, err
 	}
-	o.fetcher = fetcher.New(store, fetcher.Options{Handlers: o.handlers, Logger: a.log, Metrics: metrics})
+	o.fetcher = fetcher.New(store, fetcher.Options{Handlers: o.handlers, Logger: a.log, Metrics: metrics, BatchCacheSize: batchCache})
 	return o, nil
 }
 
@@ -62,6 +62,7 @@ func (o *online) Close() error {
 func newServeCmd(a *app) *cobra.Command {
 	var (
 		addr, certFile, keyFile, tokenFile string
+		batchCache                         int
 		opts                               server.Options
 	)
 	cmd := &cobra.Command{
@@ -94,7 +95,7 @@ down gracefully. With --token-file (or $CHRONON_AUTH_TOKEN) every route but
 				return fmt.Errorf("--tls-cert and --tls-key go together")
 			}
 			reg, metrics := server.Metrics()
-			o, err := a.openOnline(ctx, metrics)
+			o, err := a.openOnline(ctx, metrics, batchCache)
 			if err != nil {
 				return err
 			}
@@ -125,6 +126,7 @@ down gracefully. With --token-file (or $CHRONON_AUTH_TOKEN) every route but
 	f.Int64Var(&opts.MaxBodyBytes, "max-body-bytes", 1<<20, "largest request body (413 above)")
 	f.IntVar(&opts.MaxKeys, "max-keys", 1000, "most key objects in one request (400 above)")
 	f.DurationVar(&opts.Timeout, "timeout", time.Second, "time limit of one request; unanswered parts become _exception features")
+	f.IntVar(&batchCache, "batch-cache", 100000, "decoded batch values kept in memory (keys); negative disables the cache")
 	return cmd
 }
 
@@ -154,7 +156,7 @@ group-by. --at-millis asks for the features as of an earlier time.`,
 			if err := dec.Decode(&km); err != nil || km == nil {
 				return fmt.Errorf("-k %q: want a JSON object of keys, e.g. {\"user_id\": \"5\"}: %v", keys, err)
 			}
-			o, err := a.openOnline(cmd.Context(), nil)
+			o, err := a.openOnline(cmd.Context(), nil, 0)
 			if err != nil {
 				return err
 			}

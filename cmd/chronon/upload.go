@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -11,31 +10,9 @@ import (
 
 	"github.com/chronon-go/chronon/core/api"
 	"github.com/chronon-go/chronon/plugins/kv"
-	"github.com/chronon-go/chronon/plugins/kv/bigtable"
-	"github.com/chronon-go/chronon/plugins/kv/sqlite"
 	"github.com/chronon-go/chronon/runners/backfill"
 	"github.com/chronon-go/chronon/runners/progress"
 )
-
-// openKV opens the KV store chronon.yaml names.
-func (a *app) openKV(ctx context.Context) (kv.Store, error) {
-	c := a.cfg.KV
-	switch c.Store {
-	case "", "sqlite":
-		s, err := sqlite.Open(c.Path, nil)
-		if err != nil {
-			return nil, fmt.Errorf("open kv store: %w", err)
-		}
-		return s, nil
-	case "bigtable":
-		s, err := bigtable.Open(ctx, bigtable.Options{Project: c.Project, Instance: c.Instance, Emulator: c.Emulator})
-		if err != nil {
-			return nil, fmt.Errorf("open kv store: %w", err)
-		}
-		return s, nil
-	}
-	return nil, fmt.Errorf("kv.store %q: not supported yet (supported: sqlite, bigtable)", c.Store)
-}
 
 func newUploadCmd(a *app) *cobra.Command {
 	var b backfillFlags

@@ -60,6 +60,11 @@ type KV struct {
 	Instance string `yaml:"instance"`
 	// Emulator is a Bigtable emulator address (host:port) for tests.
 	Emulator string `yaml:"emulator"`
+	// Process runs the built-in store (sqlite or bigtable) as a plugin
+	// process ("chronon plugin serve <store>") instead of in process: a
+	// crash of the store cannot take the server down, and the host
+	// restarts it with backoff.
+	Process bool `yaml:"process"`
 	// Plugin is the path of a KV store plugin binary.
 	Plugin string `yaml:"plugin"`
 	// Config is passed to the plugin as is.
@@ -215,6 +220,9 @@ func (c *Config) Validate() error {
 	}
 	if c.KV.Store == "plugin" && c.KV.Plugin == "" {
 		errs = append(errs, errors.New("kv: store plugin needs plugin (the binary's path)"))
+	}
+	if c.KV.Process && c.KV.Store == "plugin" {
+		errs = append(errs, errors.New("kv: process runs a built-in store out of process; a plugin always is"))
 	}
 	if c.Runner.Name == "flink" && c.Runner.Endpoint == "" {
 		errs = append(errs, errors.New("runner: flink needs endpoint (the Flink job server)"))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,8 +17,11 @@ import (
 	"github.com/chronon-go/chronon/core/api"
 	"github.com/chronon-go/chronon/fetcher"
 	"github.com/chronon-go/chronon/plugins/kv"
+	"github.com/chronon-go/chronon/plugins/builtin"
 	"github.com/chronon-go/chronon/plugins/kv/bigtable"
+	"github.com/chronon-go/chronon/plugins/kv/kvplugin"
 	"github.com/chronon-go/chronon/plugins/kv/sqlite"
+	"github.com/chronon-go/chronon/plugins/pluginhost"
 	"github.com/chronon-go/chronon/runners/backfill"
 	"github.com/chronon-go/chronon/runners/metadata"
 	"github.com/chronon-go/chronon/testing/oracle"
@@ -51,8 +55,25 @@ func servedJoin() *api.Join {
 
 // TestFetchMatchesBackfill: for left rows at T in the day after the
 // uploaded day, FetchJoin(keys, T) equals the backfilled row, with each KV
-// store.
+// store, in process and as a plugin process.
 func TestFetchMatchesBackfill(t *testing.T) {
+	emulator := func(t *testing.T) string {
+		srv, err := bttest.NewServer("localhost:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Close)
+		return srv.Addr
+	}
+	// asPlugin runs a built-in store in a plugin process (this test
+	// binary, see TestMain), as kv.process does.
+	asPlugin := func(t *testing.T, name string, config map[string]any) kv.Store {
+		s, err := kvplugin.Open(t.Context(), pluginhost.Options{Path: os.Args[0], Env: []string{builtinEnv + "=" + name}, Config: config, Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
 	stores := map[string]func(t *testing.T) kv.Store{
 		"sqlite": func(t *testing.T) kv.Store {
 			s, err := sqlite.Open(t.TempDir()+"/kv.db", nil)
@@ -62,16 +83,17 @@ func TestFetchMatchesBackfill(t *testing.T) {
 			return s
 		},
 		"bigtable": func(t *testing.T) kv.Store {
-			srv, err := bttest.NewServer("localhost:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(srv.Close)
-			s, err := bigtable.Open(t.Context(), bigtable.Options{Emulator: srv.Addr})
+			s, err := bigtable.Open(t.Context(), bigtable.Options{Emulator: emulator(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return s
+		},
+		"sqlite-plugin": func(t *testing.T) kv.Store {
+			return asPlugin(t, builtin.SQLite, map[string]any{"path": t.TempDir() + "/kv.db"})
+		},
+		"bigtable-plugin": func(t *testing.T) kv.Store {
+			return asPlugin(t, builtin.Bigtable, map[string]any{"emulator": emulator(t)})
 		},
 	}
 	for _, seed := range []uint64{3, 4} {
