@@ -42,10 +42,29 @@ bench: build
 	$(GO) run ./testing/bench/exprbench
 	@echo "== backfill: point-in-time Join (1M left rows, 10M events) vs DuckDB SQL on the same Parquet files"
 	$(GO) run ./testing/bench/backfillbench
+	@echo "== fetch: open-loop load on chronon serve (quickstart/training_set.v2) vs GET /ping, 2000 req/s"
+	$(GO) run ./testing/bench/fetchbench --chronon $(BIN)
 
 ## quickstart: generate the quickstart data, import it, compile, backfill the training set, upload to the KV store
 quickstart: build
 	bash examples/quickstart/quickstart.sh
+
+## generate: regenerate the checked-in protobuf/gRPC code of the plugin protocols
+## (make test does not need it). Installs protoc (Debian's protobuf-compiler)
+## when missing and the two Go generators at pinned versions into bin/tools.
+PROTOC_GEN_GO_VERSION      := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+PROTOS := plugins/kv/kvpb/kv.proto plugins/external/extpb/external.proto
+TOOLS  := $(CURDIR)/bin/tools
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+generate:
+	@command -v protoc >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y protobuf-compiler; }
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	PATH="$(TOOLS):$$PATH" protoc --proto_path=. \
+		--go_out=. --go_opt=paths=source_relative \
+		--go-grpc_out=. --go-grpc_opt=paths=source_relative \
+		$(PROTOS)
 
 clean:
 	rm -rf bin examples/quickstart/.chronon examples/quickstart/data examples/quickstart/production

@@ -35,6 +35,27 @@ type servingGroupBy struct {
 	derive *deriver
 	// Columns are the value columns a fetch returns, in order.
 	Columns []arrow.Field
+
+	mu       sync.Mutex
+	prefixed map[string][]string // column names by join part prefix
+}
+
+// names returns the column names with a join part's prefix, computed once.
+func (s *servingGroupBy) names(prefix string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n, ok := s.prefixed[prefix]; ok {
+		return n
+	}
+	if s.prefixed == nil {
+		s.prefixed = map[string][]string{}
+	}
+	n := make([]string, len(s.Columns))
+	for i, c := range s.Columns {
+		n[i] = prefix + "_" + c.Name
+	}
+	s.prefixed[prefix] = n
+	return n
 }
 
 // servingGroupBy returns the compiled serving info of a GroupBy by name.
@@ -138,8 +159,8 @@ type lookup struct {
 // lookupResult is a lookup's values (aligned with gb.Columns), nil
 // without data, or its error.
 type lookupResult struct {
-	values map[string]any
-	err    error
+	row []any
+	err error
 }
 
 // batchEntry is a decoded batch value of one key.
@@ -204,7 +225,7 @@ func (f *Fetcher) lookupAll(ctx context.Context, lks []lookup) []lookupResult {
 		if e == nil {
 			continue
 		}
-		out[i].values, out[i].err = f.finalize(lks[i], e)
+		out[i].row, out[i].err = f.finalize(lks[i], e)
 	}
 	return out
 }
@@ -234,8 +255,9 @@ func (s *servingGroupBy) decode(vals []kv.Entry) (*batchEntry, error) {
 	return e, nil
 }
 
-// finalize computes a lookup's values from its key's batch value.
-func (f *Fetcher) finalize(lk lookup, e *batchEntry) (map[string]any, error) {
+// finalize computes a lookup's values (aligned with gb.Columns; nil
+// without data) from its key's batch value.
+func (f *Fetcher) finalize(lk lookup, e *batchEntry) ([]any, error) {
 	if !e.found {
 		return nil, nil
 	}
@@ -258,16 +280,12 @@ func (f *Fetcher) finalize(lk lookup, e *batchEntry) (map[string]any, error) {
 			f.stale.note(f, lk.gb, lk.t)
 		}
 	}
-	vals := make(map[string]any, len(row))
-	for i, c := range lk.gb.gb.Output {
-		vals[c.Name] = row[i]
-	}
 	if lk.gb.derive == nil {
-		return vals, nil
+		return row, nil
 	}
-	in := make(map[string]any, len(vals)+len(lk.keys)+1)
-	for k, v := range vals {
-		in[k] = v
+	in := make(map[string]any, len(row)+len(lk.keys)+1)
+	for i, c := range lk.gb.gb.Output {
+		in[c.Name] = row[i]
 	}
 	for i, k := range lk.gb.keys {
 		in[k] = lk.keys[i]
@@ -277,7 +295,11 @@ func (f *Fetcher) finalize(lk lookup, e *batchEntry) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("group_by %s: derivations: %w", lk.gb.name, err)
 	}
-	return out[0], nil
+	derived := make([]any, len(lk.gb.Columns))
+	for i, c := range lk.gb.Columns {
+		derived[i] = out[0][c.Name]
+	}
+	return derived, nil
 }
 
 // staleLog logs a stale fetch once per GroupBy and batch end; every one
@@ -340,10 +362,13 @@ func (f *Fetcher) FetchGroupBy(ctx context.Context, reqs []Request) []Response {
 			out[i].Err = res.err
 			continue
 		}
-		out[i].Values = res.values
-		if out[i].Values == nil {
-			out[i].Values = map[string]any{}
+		vals := make(map[string]any, len(res.row))
+		if res.row != nil {
+			for c, col := range lks[j].gb.Columns {
+				vals[col.Name] = res.row[c]
+			}
 		}
+		out[i].Values = vals
 	}
 	f.count("group_by", out)
 	return out

@@ -112,12 +112,10 @@ func (f *Fetcher) plan(ctx context.Context, name string) (*joinPlan, error) {
 		return nil, err
 	}
 	p := &joinPlan{conf: c, parts: make([]planPart, len(c.parts))}
-	var sig strings.Builder
 	for i := range c.parts {
 		pp := &p.parts[i]
 		pp.confPart = &c.parts[i]
 		pp.gb, pp.err = f.servingGroupBy(ctx, pp.gbName)
-		fmt.Fprintf(&sig, "%p,", pp.gb)
 		if pp.err != nil {
 			continue
 		}
@@ -134,6 +132,11 @@ func (f *Fetcher) plan(ctx context.Context, name string) (*joinPlan, error) {
 		}
 	}
 	if len(c.join.Derivations) > 0 {
+		// The serving infos the derivations were compiled against.
+		var sig strings.Builder
+		for _, pp := range p.parts {
+			fmt.Fprintf(&sig, "%p,", pp.gb)
+		}
 		p.derive = c.derivations(sig.String(), p)
 	}
 	return p, nil
@@ -298,8 +301,10 @@ func (f *Fetcher) FetchJoin(ctx context.Context, reqs []Request) []Response {
 			vals[pp.prefix+"_exception"] = res.err.Error()
 			continue
 		}
-		for k, v := range res.values {
-			vals[pp.prefix+"_"+k] = v
+		if res.row != nil {
+			for c, name := range pp.gb.names(pp.prefix) {
+				vals[name] = res.row[c]
+			}
 		}
 	}
 	f.fetchExternal(ctx, reqs, plans, out)

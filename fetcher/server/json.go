@@ -20,7 +20,10 @@ func JSONValue(v any) any {
 	case float64:
 		return jsonFloat(x)
 	case float32:
-		return jsonFloat(float64(x))
+		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+			return jsonFloat(f)
+		}
+		return x
 	case time.Time:
 		return x.UTC().Format(time.RFC3339Nano)
 	case []any:
@@ -37,6 +40,31 @@ func JSONValue(v any) any {
 		return out
 	}
 	return v
+}
+
+// needsConversion reports whether JSONValue would change v.
+func needsConversion(v any) bool {
+	switch x := v.(type) {
+	case float64:
+		return math.IsNaN(x) || math.IsInf(x, 0)
+	case float32:
+		return math.IsNaN(float64(x)) || math.IsInf(float64(x), 0)
+	case time.Time:
+		return true
+	case []any:
+		for _, e := range x {
+			if needsConversion(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if needsConversion(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func jsonFloat(f float64) any {

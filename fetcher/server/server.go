@@ -170,11 +170,13 @@ func NewResult(r fetcher.Response) Result {
 	if r.Err != nil {
 		return Result{Status: "Failure", EntityKeys: keys, Error: r.Err.Error()}
 	}
-	feats := make(map[string]any, len(r.Values))
+	// The response owns its values: convert them in place.
 	for k, v := range r.Values {
-		feats[k] = JSONValue(v)
+		if needsConversion(v) {
+			r.Values[k] = JSONValue(v)
+		}
 	}
-	return Result{Status: "Success", EntityKeys: keys, Features: feats}
+	return Result{Status: "Success", EntityKeys: keys, Features: r.Values}
 }
 
 // features handles POST /v1/features/{join,groupby}/NAME: a JSON array of
@@ -210,20 +212,18 @@ func (s *Server) features(k kind) echo.HandlerFunc {
 		} else {
 			resps = s.fetcher.FetchGroupBy(ctx, reqs)
 		}
-		out := struct {
-			Results []Result `json:"results"`
-		}{Results: make([]Result, len(resps))}
+		results := make([]Result, len(resps))
 		// Only names that exist label the metric: unknown ones would grow
 		// the label set without bound.
 		label := "unknown"
 		for i, r := range resps {
-			out.Results[i] = NewResult(r)
+			results[i] = NewResult(r)
 			if !errors.Is(r.Err, fetcher.ErrNotFound) && utf8.ValidString(name) {
 				label = fetcher.DefinitionName(name)
 			}
 		}
 		s.latency.WithLabelValues(string(k), label).Observe(time.Since(start).Seconds())
-		return c.JSON(http.StatusOK, out)
+		return c.JSONBlob(http.StatusOK, appendResults(make([]byte, 0, 2048), results))
 	}
 }
 

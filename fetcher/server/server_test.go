@@ -212,3 +212,27 @@ func FuzzFeatures(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkJoinRequest measures one join request through the handler,
+// without the network.
+func BenchmarkJoinRequest(b *testing.B) {
+	st, err := sqlite.Open(b.TempDir()+"/kv.db", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	fetchertest.Load(b, st)
+	reg, m := server.Metrics()
+	f := fetcher.New(st, fetcher.Options{Metrics: m, Now: func() time.Time { return time.UnixMilli(atHour) }})
+	h := server.New(f, server.Options{Registry: reg}).Handler()
+	body := `[{"buyer": "u1", "request_id": "r1"}]`
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/v1/features/join/t%2Fcheckout", strings.NewReader(body))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}
