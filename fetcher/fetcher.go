@@ -122,7 +122,7 @@ func (e *KeyMissingError) Error() string {
 	return fmt.Sprintf("KeyMissingException: missing keys %s", strings.Join(e.Keys, ", "))
 }
 
-// observe records a KV call's latency.
+// multiGet calls the store and records the call's latency.
 func (f *Fetcher) multiGet(ctx context.Context, reqs []kv.GetRequest) ([]kv.GetResult, error) {
 	start := time.Now()
 	res, err := f.store.MultiGet(ctx, reqs)
@@ -133,3 +133,19 @@ func (f *Fetcher) multiGet(ctx context.Context, reqs []kv.GetRequest) ([]kv.GetR
 }
 
 func errorsIsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// latest reads a key's latest value; ErrNotFound when the key or its
+// dataset does not exist.
+func (f *Fetcher) latest(ctx context.Context, dataset, key string) ([]byte, error) {
+	res, err := f.multiGet(ctx, []kv.GetRequest{{Dataset: dataset, Key: []byte(key)}})
+	if err == nil {
+		err = res[0].Err
+	}
+	switch {
+	case errors.Is(err, kv.ErrNoDataset) || err == nil && len(res[0].Values) == 0:
+		return nil, ErrNotFound
+	case err != nil:
+		return nil, err
+	}
+	return res[0].Values[len(res[0].Values)-1].Value, nil
+}

@@ -63,17 +63,14 @@ func (f *Fetcher) servingGroupBy(ctx context.Context, name string) (*servingGrou
 	name = DefinitionName(name)
 	return f.groupBys.get(ctx, name, func(ctx context.Context) (*servingGroupBy, error) {
 		dataset := (&api.MetaData{Name: name}).BatchDataset()
-		res, err := f.multiGet(ctx, []kv.GetRequest{{Dataset: dataset, Key: []byte(api.ServingInfoKey)}})
-		if err == nil {
-			err = res[0].Err
-		}
+		value, err := f.latest(ctx, dataset, api.ServingInfoKey)
 		switch {
-		case errors.Is(err, kv.ErrNoDataset) || err == nil && len(res[0].Values) == 0:
+		case errors.Is(err, ErrNotFound):
 			return nil, fmt.Errorf("%w: group_by %s has no batch upload (dataset %s)", ErrNotFound, name, dataset)
 		case err != nil:
 			return nil, fmt.Errorf("group_by %s: read serving info: %w", name, err)
 		}
-		info, err := online.ParseServingInfo(res[0].Values[len(res[0].Values)-1].Value)
+		info, err := online.ParseServingInfo(value)
 		if err != nil {
 			return nil, fmt.Errorf("group_by %s: %w", name, err)
 		}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/chronon-go/chronon/core/api"
 	"github.com/chronon-go/chronon/core/batch"
-	"github.com/chronon-go/chronon/plugins/kv"
 )
 
 // Chronon's names for whole-stage failures of a join fetch.
@@ -52,18 +51,14 @@ type deriveCache struct {
 func (f *Fetcher) joinConf(ctx context.Context, name string) (*joinConf, error) {
 	name = DefinitionName(name)
 	return f.joins.get(ctx, name, func(ctx context.Context) (*joinConf, error) {
-		key := api.MetadataKey(api.KindJoin, name)
-		res, err := f.multiGet(ctx, []kv.GetRequest{{Dataset: api.MetadataDataset, Key: []byte(key)}})
-		if err == nil {
-			err = res[0].Err
-		}
+		value, err := f.latest(ctx, api.MetadataDataset, api.MetadataKey(api.KindJoin, name))
 		switch {
-		case errors.Is(err, kv.ErrNoDataset) || err == nil && len(res[0].Values) == 0:
+		case errors.Is(err, ErrNotFound):
 			return nil, fmt.Errorf("%w: join %s is not in %s (run chronon metadata-upload)", ErrNotFound, name, api.MetadataDataset)
 		case err != nil:
 			return nil, fmt.Errorf("join %s: read definition: %w", name, err)
 		}
-		j, err := api.ParseJoin(res[0].Values[len(res[0].Values)-1].Value)
+		j, err := api.ParseJoin(value)
 		if err != nil {
 			return nil, fmt.Errorf("join %s: stored definition: %w", name, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/hashicorp/go-plugin"
@@ -124,4 +125,20 @@ func serveBigtable() error {
 	}
 	kvplugin.Serve(s)
 	return s.Close()
+}
+
+// ServeFromEnv is for test binaries that start themselves as built-in
+// plugins (os.Args[0] as pluginhost.Options.Path): when the environment
+// variable env names a built-in, it serves it and exits, as "chronon
+// plugin serve" would; otherwise it returns. Call it first in TestMain.
+func ServeFromEnv(env string) {
+	name := os.Getenv(env)
+	if name == "" {
+		return
+	}
+	if err := Serve(name); err != nil {
+		fmt.Fprintln(os.Stderr, "chronon:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
 }

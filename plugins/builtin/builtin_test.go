@@ -4,7 +4,6 @@ package builtin_test
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -27,14 +26,7 @@ import (
 const serveEnv = "BUILTIN_TEST_SERVE"
 
 func TestMain(m *testing.M) {
-	if name := os.Getenv(serveEnv); name != "" {
-		// What cmd/chronon does with the error Serve returns.
-		if err := builtin.Serve(name); err != nil {
-			fmt.Fprintln(os.Stderr, "chronon:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	builtin.ServeFromEnv(serveEnv)
 	os.Exit(m.Run())
 }
 

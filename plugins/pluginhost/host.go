@@ -568,3 +568,29 @@ func (h *Host[T]) closedErr() error {
 		sentinel: ErrClosed,
 	}
 }
+
+// Shutdown closes the plugin's implementation with closeImpl, if the
+// plugin is up (a plugin that is down is not started again to be closed),
+// then stops the process, as the Close of a kind's Go interface does.
+func (h *Host[T]) Shutdown(closeImpl func(T) error) error {
+	var errs []error
+	if c, ok := h.Current(); ok {
+		if err := closeImpl(c); err != nil && !errors.Is(err, ErrUnavailable) {
+			errs = append(errs, h.Wrap("Close", err))
+		}
+	}
+	errs = append(errs, h.Close())
+	return errors.Join(errs...)
+}
+
+// Wrap adds to a call's error the operation and, unless the host's error
+// already says it, the plugin's name.
+func (h *Host[T]) Wrap(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrClosed):
+		return fmt.Errorf("%splugin: %s: %w", h.kind.Name, op, err)
+	}
+	return fmt.Errorf("%splugin: %s: plugin %q: %w", h.kind.Name, op, h.PluginName(), err)
+}

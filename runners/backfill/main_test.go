@@ -3,7 +3,6 @@
 package backfill_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -16,12 +15,6 @@ import (
 const builtinEnv = "CHRONON_TEST_SERVE_BUILTIN"
 
 func TestMain(m *testing.M) {
-	if name := os.Getenv(builtinEnv); name != "" {
-		if err := builtin.Serve(name); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	builtin.ServeFromEnv(builtinEnv)
 	os.Exit(m.Run())
 }

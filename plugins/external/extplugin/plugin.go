@@ -4,7 +4,6 @@ package extplugin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/hashicorp/go-plugin"
@@ -34,33 +33,21 @@ func Handshake() plugin.HandshakeConfig {
 
 // Kind returns the external-source kind for pluginhost.Start.
 func Kind() pluginhost.Kind {
-	return pluginhost.Kind{Name: Name, Handshake: Handshake(), Plugin: &Plugin{}}
+	return pluginhost.Kind{Name: Name, Handshake: Handshake(), Plugin: Plugin(nil)}
 }
 
-// Plugin is the go-plugin adapter of external.Handler over gRPC. Impl is
-// set only in the plugin process; the host's GRPCClient returns an
-// external.Handler that calls the plugin (without restarts: Open adds
+// Plugin returns the go-plugin adapter of external.Handler over gRPC. impl is
+// what the plugin process serves; the host passes nil, and its GRPCClient
+// returns a external.Handler that calls the plugin (without restarts: Open adds
 // those).
-type Plugin struct {
-	plugin.NetRPCUnsupportedPlugin
-	// Impl is the handler the plugin serves.
-	Impl external.Handler
-}
-
-var _ plugin.GRPCPlugin = (*Plugin)(nil)
-
-// GRPCServer registers the server shim of Impl.
-func (p *Plugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	if p.Impl == nil {
-		return errors.New("extplugin: Plugin.Impl is nil")
+func Plugin(impl external.Handler) *pluginwire.GRPCAdapter[external.Handler] {
+	return &pluginwire.GRPCAdapter[external.Handler]{
+		Impl: impl,
+		RegisterServer: func(s *grpc.Server, impl external.Handler) {
+			extpb.RegisterExternalSourceServer(s, &grpcServer{impl: impl})
+		},
+		NewClient: func(cc *grpc.ClientConn) external.Handler { return &grpcClient{c: extpb.NewExternalSourceClient(cc)} },
 	}
-	extpb.RegisterExternalSourceServer(s, &grpcServer{impl: p.Impl})
-	return nil
-}
-
-// GRPCClient returns the client shim, an external.Handler.
-func (p *Plugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, cc *grpc.ClientConn) (any, error) {
-	return &grpcClient{c: extpb.NewExternalSourceClient(cc)}, nil
 }
 
 // Serve serves impl as an external-source plugin; call it from the
@@ -68,7 +55,7 @@ func (p *Plugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, cc *grpc.Cl
 // host calls impl's Close first). A process the host did not start as an
 // external-source plugin prints why and exits with status 1.
 func Serve(impl external.Handler) {
-	pluginwire.Serve(Handshake(), &Plugin{Impl: impl})
+	pluginwire.Serve(Handshake(), Plugin(impl))
 }
 
 // Open starts the external-source plugin opts describes and returns it as
@@ -113,25 +100,8 @@ func (h *handler) Fetch(ctx context.Context, reqs []external.Request) ([]externa
 
 // Close closes the plugin's handler, if the plugin is up, and stops the
 // process.
-func (h *handler) Close() error {
-	var errs []error
-	if c, ok := h.h.Current(); ok {
-		if err := c.Close(); err != nil && !errors.Is(err, pluginhost.ErrUnavailable) {
-			errs = append(errs, h.wrap("Close", err))
-		}
-	}
-	errs = append(errs, h.h.Close())
-	return errors.Join(errs...)
-}
+func (h *handler) Close() error { return h.h.Shutdown(external.Handler.Close) }
 
 // wrap adds the operation and, unless the host's error already says it,
 // the plugin's name.
-func (h *handler) wrap(op string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, pluginhost.ErrUnavailable), errors.Is(err, pluginhost.ErrClosed):
-		return fmt.Errorf("extplugin: %s: %w", op, err)
-	}
-	return fmt.Errorf("extplugin: %s: plugin %q: %w", op, h.h.PluginName(), err)
-}
+func (h *handler) wrap(op string, err error) error { return h.h.Wrap(op, err) }

@@ -51,7 +51,7 @@ func servePlugin(mode string) int {
 		hs.ProtocolVersion = kvplugin.ProtocolVersion + 1
 		plugin.Serve(&plugin.ServeConfig{
 			HandshakeConfig: hs,
-			Plugins:         plugin.PluginSet{kvplugin.Name: &kvplugin.Plugin{Impl: failStore{}}},
+			Plugins:         plugin.PluginSet{kvplugin.Name: kvplugin.Plugin(failStore{})},
 			GRPCServer:      pluginwire.NewGRPCServer,
 		})
 	case "external": // another kind of plugin

@@ -4,7 +4,6 @@ package kvplugin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/hashicorp/go-plugin"
@@ -34,32 +33,19 @@ func Handshake() plugin.HandshakeConfig {
 
 // Kind returns the KV kind for pluginhost.Start.
 func Kind() pluginhost.Kind {
-	return pluginhost.Kind{Name: Name, Handshake: Handshake(), Plugin: &Plugin{}}
+	return pluginhost.Kind{Name: Name, Handshake: Handshake(), Plugin: Plugin(nil)}
 }
 
-// Plugin is the go-plugin adapter of kv.Store over gRPC. Impl is set only
-// in the plugin process; the host's GRPCClient returns a kv.Store that
-// calls the plugin (without restarts: Open adds those).
-type Plugin struct {
-	plugin.NetRPCUnsupportedPlugin
-	// Impl is the store the plugin serves.
-	Impl kv.Store
-}
-
-var _ plugin.GRPCPlugin = (*Plugin)(nil)
-
-// GRPCServer registers the server shim of Impl.
-func (p *Plugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	if p.Impl == nil {
-		return errors.New("kvplugin: Plugin.Impl is nil")
+// Plugin returns the go-plugin adapter of kv.Store over gRPC. impl is
+// what the plugin process serves; the host passes nil, and its GRPCClient
+// returns a kv.Store that calls the plugin (without restarts: Open adds
+// those).
+func Plugin(impl kv.Store) *pluginwire.GRPCAdapter[kv.Store] {
+	return &pluginwire.GRPCAdapter[kv.Store]{
+		Impl:           impl,
+		RegisterServer: func(s *grpc.Server, impl kv.Store) { kvpb.RegisterKVServer(s, &grpcServer{impl: impl}) },
+		NewClient:      func(cc *grpc.ClientConn) kv.Store { return &grpcClient{c: kvpb.NewKVClient(cc)} },
 	}
-	kvpb.RegisterKVServer(s, &grpcServer{impl: p.Impl})
-	return nil
-}
-
-// GRPCClient returns the client shim, a kv.Store.
-func (p *Plugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, cc *grpc.ClientConn) (any, error) {
-	return &grpcClient{c: kvpb.NewKVClient(cc)}, nil
 }
 
 // Serve serves impl as a KV plugin; call it from the plugin's main. It
@@ -67,7 +53,7 @@ func (p *Plugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, cc *grpc.Cl
 // Close first). A process the host did not start as a KV plugin prints why
 // and exits with status 1.
 func Serve(impl kv.Store) {
-	pluginwire.Serve(Handshake(), &Plugin{Impl: impl})
+	pluginwire.Serve(Handshake(), Plugin(impl))
 }
 
 // Open starts the KV plugin opts describes and returns it as a kv.Store.

@@ -4,8 +4,6 @@ package kvplugin
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/chronon-go/chronon/plugins/kv"
 	"github.com/chronon-go/chronon/plugins/pluginhost"
@@ -71,26 +69,9 @@ func (s *store) Expire(ctx context.Context, dataset string, beforeMillis int64, 
 }
 
 // Close closes the plugin's store, if the plugin is up, and stops the
-// process. A plugin that is down is not started again to be closed.
-func (s *store) Close() error {
-	var errs []error
-	if c, ok := s.h.Current(); ok {
-		if err := c.Close(); err != nil && !errors.Is(err, pluginhost.ErrUnavailable) {
-			errs = append(errs, s.wrap("Close", err))
-		}
-	}
-	errs = append(errs, s.h.Close())
-	return errors.Join(errs...)
-}
+// process.
+func (s *store) Close() error { return s.h.Shutdown(kv.Store.Close) }
 
 // wrap adds the operation and, unless the host's error already says it,
 // the plugin's name.
-func (s *store) wrap(op string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, pluginhost.ErrUnavailable), errors.Is(err, pluginhost.ErrClosed):
-		return fmt.Errorf("kvplugin: %s: %w", op, err)
-	}
-	return fmt.Errorf("kvplugin: %s: plugin %q: %w", op, s.h.PluginName(), err)
-}
+func (s *store) wrap(op string, err error) error { return s.h.Wrap(op, err) }
