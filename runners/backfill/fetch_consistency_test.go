@@ -16,8 +16,8 @@ import (
 
 	"github.com/chronon-go/chronon/core/api"
 	"github.com/chronon-go/chronon/fetcher"
-	"github.com/chronon-go/chronon/plugins/kv"
 	"github.com/chronon-go/chronon/plugins/builtin"
+	"github.com/chronon-go/chronon/plugins/kv"
 	"github.com/chronon-go/chronon/plugins/kv/bigtable"
 	"github.com/chronon-go/chronon/plugins/kv/kvplugin"
 	"github.com/chronon-go/chronon/plugins/kv/sqlite"
