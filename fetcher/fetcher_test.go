@@ -289,3 +289,34 @@ func TestExternalPartsDeduplicated(t *testing.T) {
 		t.Errorf("no handler: %v", res[0].Values)
 	}
 }
+
+// TestFetchMergesStreamingTiles: batch value and streaming tiles merge
+// exactly at both window ends; a redelivered message counts once; a key
+// without batch data is answered from its tiles.
+func TestFetchMergesStreamingTiles(t *testing.T) {
+	store := newStore(t)
+	fetchertest.LoadStreaming(t, store)
+	f := fetcher.New(store, fetcher.Options{})
+	const minute = 60 * 1000
+	cases := []struct {
+		user       string
+		at         int64
+		sum, count any
+	}{
+		{"u1", B + 15*minute, int64(5), int64(3)},
+		{"u1", B + 25*minute, int64(13), int64(4)},
+		{"u1", B + 65*minute, int64(12), int64(4)},
+		{"u1", B + 10*minute, int64(1), int64(2)}, // the event at +10m is not before +10m
+		{"u9", B + 20*minute, int64(3), int64(1)},
+		{"u9", B + 71*minute, nil, int64(1)},
+	}
+	for _, tc := range cases {
+		res := f.FetchGroupBy(context.Background(), []fetcher.Request{{Name: "t/clicks", Keys: map[string]any{"user": tc.user}, AtMillis: tc.at}})[0]
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		if res.Values["x_sum_1h"] != tc.sum || res.Values["x_count"] != tc.count {
+			t.Errorf("%s at batch end + %dm: %v, want sum %v, count %v", tc.user, (tc.at-B)/minute, res.Values, tc.sum, tc.count)
+		}
+	}
+}

@@ -21,11 +21,14 @@ import (
 // servingGroupBy is a GroupBy compiled from its serving info: what a fetch
 // needs to encode keys and decode and finalize batch values.
 type servingGroupBy struct {
-	info     *online.ServingInfo
-	name     string
-	dataset  string
-	keys     []string
-	keyTypes []arrow.DataType
+	info    *online.ServingInfo
+	name    string
+	dataset string
+	// streamDataset is the _STREAMING dataset of a TEMPORAL GroupBy with
+	// a streaming source ("" otherwise).
+	streamDataset string
+	keys          []string
+	keyTypes      []arrow.DataType
 	// temporal GroupBys store IRs (core/agg BatchValue); the others their
 	// finalized values (core/online rows).
 	temporal bool
@@ -102,6 +105,13 @@ func compileServing(info *online.ServingInfo) (*servingGroupBy, error) {
 		gb:       gb,
 		Columns:  gb.Output,
 	}
+	if s.temporal {
+		for _, src := range g.Sources {
+			if src.Topic() != "" {
+				s.streamDataset = g.MetaData.StreamingDataset()
+			}
+		}
+	}
 	var keyFields []arrow.Field
 	for _, k := range g.KeyColumns {
 		f := info.Selected.Field(info.Selected.FieldIndices(k)[0])
@@ -168,63 +178,102 @@ type batchEntry struct {
 	row      []any
 }
 
-// lookupAll fetches every lookup with one KV call for the batch values not
-// in the cache.
+// lookupAll fetches every lookup with one KV call: the batch values not
+// in the cache and, for GroupBys with a streaming source, the streaming
+// tiles after the batch end (never cached: they change all the time).
 func (f *Fetcher) lookupAll(ctx context.Context, lks []lookup) []lookupResult {
 	out := make([]lookupResult, len(lks))
 	entries := make([]*batchEntry, len(lks))
+	tiles := make([][]agg.Tile, len(lks))
 	var reqs []kv.GetRequest
-	pending := map[string][]int{} // cache key -> lookups waiting for it
-	for i, lk := range lks {
-		ck := lk.gb.dataset + "\x00" + string(lk.key)
-		if e, ok := f.batches.get(ck); ok && e.batchEnd == lk.gb.info.BatchEnd {
-			entries[i] = e
-			continue
-		}
+	pending := map[string][]int{} // request -> lookups waiting for it
+	ask := func(ck string, req kv.GetRequest, i int) {
 		if _, ok := pending[ck]; !ok {
-			reqs = append(reqs, kv.GetRequest{Dataset: lk.gb.dataset, Key: lk.key})
+			reqs = append(reqs, req)
 		}
 		pending[ck] = append(pending[ck], i)
+	}
+	for i, lk := range lks {
+		ck := "b\x00" + lk.gb.dataset + "\x00" + string(lk.key)
+		if e, ok := f.batches.get(ck); ok && e.batchEnd == lk.gb.info.BatchEnd {
+			entries[i] = e
+		} else {
+			ask(ck, kv.GetRequest{Dataset: lk.gb.dataset, Key: lk.key}, i)
+		}
+		if lk.gb.streamDataset != "" {
+			// AfterMillis 0 would mean "latest only": ask from 1 at least.
+			after := max(lk.gb.info.BatchEnd, 1)
+			ask("s\x00"+lk.gb.streamDataset+"\x00"+string(lk.key), kv.GetRequest{Dataset: lk.gb.streamDataset, Key: lk.key, AfterMillis: after}, i)
+		}
 	}
 	if len(reqs) > 0 {
 		res, err := f.multiGet(ctx, reqs)
 		for ri, req := range reqs {
-			ck := req.Dataset + "\x00" + string(req.Key)
+			streaming := req.AfterMillis > 0
+			ck := "b\x00" + req.Dataset + "\x00" + string(req.Key)
+			if streaming {
+				ck = "s" + ck[1:]
+			}
 			waiting := pending[ck]
-			var rerr error
-			switch {
-			case err != nil:
-				rerr = err
-			case res[ri].Err != nil:
+			gb := lks[waiting[0]].gb
+			fail := func(err error) {
+				for _, i := range waiting {
+					if out[i].err == nil {
+						out[i].err = err
+					}
+				}
+			}
+			rerr := err
+			if rerr == nil {
 				rerr = res[ri].Err
 			}
-			if rerr != nil {
-				for _, i := range waiting {
-					out[i].err = fmt.Errorf("group_by %s: kv read: %w", lks[i].gb.name, rerr)
+			switch {
+			case streaming && errors.Is(rerr, kv.ErrNoDataset):
+				// No streaming job has written yet.
+			case rerr != nil:
+				fail(fmt.Errorf("group_by %s: kv read: %w", gb.name, rerr))
+			case streaming:
+				ts, derr := gb.decodeTiles(res[ri].Values)
+				if derr != nil {
+					fail(derr)
+					continue
 				}
-				continue
-			}
-			gb := lks[waiting[0]].gb
-			e, derr := gb.decode(res[ri].Values)
-			if derr != nil {
 				for _, i := range waiting {
-					out[i].err = derr
+					tiles[i] = ts
 				}
-				continue
-			}
-			f.batches.put(ck, e)
-			for _, i := range waiting {
-				entries[i] = e
+			default:
+				e, derr := gb.decode(res[ri].Values)
+				if derr != nil {
+					fail(derr)
+					continue
+				}
+				f.batches.put(ck, e)
+				for _, i := range waiting {
+					entries[i] = e
+				}
 			}
 		}
 	}
 	for i, e := range entries {
-		if e == nil {
+		if e == nil || out[i].err != nil {
 			continue
 		}
-		out[i].row, out[i].err = f.finalize(lks[i], e)
+		out[i].row, out[i].err = f.finalize(lks[i], e, tiles[i])
 	}
 	return out
+}
+
+// decodeTiles decodes a key's streaming tiles.
+func (s *servingGroupBy) decodeTiles(vals []kv.Entry) ([]agg.Tile, error) {
+	out := make([]agg.Tile, 0, len(vals))
+	for _, v := range vals {
+		st, err := online.DecodeStreamTile(s.gb.Spec, v.Value)
+		if err != nil {
+			return nil, fmt.Errorf("group_by %s: decode streaming tile at %d: %w", s.name, v.TsMillis, err)
+		}
+		out = append(out, st.Tile)
+	}
+	return out, nil
 }
 
 // decode decodes a key's latest batch value. A value older than the
@@ -253,15 +302,19 @@ func (s *servingGroupBy) decode(vals []kv.Entry) (*batchEntry, error) {
 }
 
 // finalize computes a lookup's values (aligned with gb.Columns; nil
-// without data) from its key's batch value.
-func (f *Fetcher) finalize(lk lookup, e *batchEntry) ([]any, error) {
-	if !e.found {
+// without data) from its key's batch value and streaming tiles.
+func (f *Fetcher) finalize(lk lookup, e *batchEntry, tiles []agg.Tile) ([]any, error) {
+	if !e.found && len(tiles) == 0 {
 		return nil, nil
 	}
 	row := e.row
 	if lk.gb.temporal {
 		var err error
-		row, err = lk.gb.gb.Spec.Fetch(e.bv, nil, lk.t)
+		bv := e.bv
+		if !e.found {
+			bv = nil // streaming data only
+		}
+		row, err = lk.gb.gb.Spec.Fetch(bv, tiles, lk.t)
 		if errors.Is(err, agg.ErrBeforeBatch) {
 			// Chronon answers nothing for a time before the batch end and
 			// counts it.
@@ -273,7 +326,7 @@ func (f *Fetcher) finalize(lk lookup, e *batchEntry) ([]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("group_by %s: %w", lk.gb.name, err)
 		}
-		if e.bv.Stale(lk.t) {
+		if bv != nil && bv.Stale(lk.t) {
 			f.stale.note(f, lk.gb, lk.t)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -403,3 +404,32 @@ func (r *reader) ir(agg Aggregator) IR {
 	r.b = rest
 	return ir
 }
+
+// AddToTile folds one streaming event into tl, the tile of the event's
+// TileMillis span (a zero Tile starts one), keeping one fine sub-tile per
+// event time so that any window edge can be resolved. Events may arrive in
+// any order: timed operations order their inputs by event time.
+func (s *Spec) AddToTile(tl *Tile, e Event) {
+	s.addEvent(tl, &e)
+	i := sort.Search(len(tl.Fine), func(i int) bool { return tl.Fine[i].Start >= e.Ts })
+	if i == len(tl.Fine) || tl.Fine[i].Start != e.Ts {
+		tl.Fine = slices.Insert(tl.Fine, i, Tile{})
+	}
+	s.addEvent(&tl.Fine[i], &e)
+}
+
+// addEvent updates a tile's bounds and IRs with one event.
+func (s *Spec) addEvent(tl *Tile, e *Event) {
+	if tl.IRs == nil {
+		tl.IRs = make([]IR, len(s.Bases))
+		tl.Start, tl.End = e.Ts, e.Ts+1
+	}
+	tl.Start = min(tl.Start, e.Ts)
+	tl.End = max(tl.End, e.Ts+1)
+	for bi := range s.Bases {
+		tl.IRs[bi] = s.Bases[bi].Agg.Update(tl.IRs[bi], s.Bases[bi].input(e))
+	}
+}
+
+// TileStart is the start of the TileMillis span holding ts.
+func TileStart(ts int64) int64 { return floorTo(ts, TileMillis) }

@@ -126,3 +126,80 @@ func Load(t testing.TB, store kv.Store) Fixture {
 	}
 	return Fixture{GroupBy: g, Join: j}
 }
+
+// Streaming is the name of LoadStreaming's GroupBy.
+const Streaming = "t.clicks"
+
+// LoadStreaming writes a GroupBy with a streaming source, t.clicks (keyed
+// by user, a string): SUM(x) over 1 hour and an unbounded COUNT(x).
+//   - batch values: "u1" has x=1 at BatchEnd-30m and x=2 at BatchEnd-2h;
+//   - streaming tiles: "u1" has x=4 at BatchEnd+10m (delivered twice) and
+//     x=8 at BatchEnd+20m; "u9", without batch data, x=3 at BatchEnd+10m.
+//
+// So u1 at BatchEnd+15m has sum 5 and count 3, at +25m sum 13 and count 4,
+// at +65m sum 12 and count 4; u9 at +20m sum 3 and count 1.
+func LoadStreaming(t testing.TB, store kv.Store) {
+	t.Helper()
+	ctx := context.Background()
+	src := api.EventsSource("data.clicks", api.NewQuery(api.Selects("user", "x"), "ts"))
+	src.Events.Topic = "events.clicks/fields=ts,user,x"
+	g := api.NewGroupBy(Streaming, []*api.Source{src}, []string{"user"}, api.Sum("x", api.Hours(1)), api.CountOf("x"))
+	g.Accuracy = api.Ptr(api.Temporal)
+	selected := arrow.NewSchema([]arrow.Field{
+		{Name: "user", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "x", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "ts", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	gb, err := backfill.CompileGroupBy(g, selected, agg.ExactTails)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := online.NewServingInfo(g, BatchDS, selected, "exact")
+	if err != nil {
+		t.Fatal(err)
+	}
+	infoBytes, err := online.MarshalServingInfo(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(user string) []byte {
+		k, err := online.AppendKey(nil, []any{user})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	const minute = 60 * 1000
+	batch := gb.Spec.Batch([]agg.Event{
+		{Ts: BatchEnd - 120*minute, Values: []any{int64(2)}},
+		{Ts: BatchEnd - 30*minute, Values: []any{int64(1)}},
+	}, BatchEnd)
+	put := func(dataset string, entries ...kv.Entry) {
+		if err := store.CreateDataset(ctx, dataset); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.MultiPut(ctx, dataset, entries); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(g.MetaData.BatchDataset(),
+		kv.Entry{Key: key("u1"), TsMillis: BatchEnd, Value: gb.Spec.AppendBatchValue(nil, batch)},
+		kv.Entry{Key: []byte(api.ServingInfoKey), TsMillis: BatchEnd, Value: infoBytes})
+	type ev struct {
+		id string
+		ts int64
+		x  int64
+	}
+	tile := func(events ...ev) kv.Entry {
+		var st online.StreamTile
+		for _, e := range events {
+			st.Add(gb.Spec, agg.Event{Ts: e.ts, Values: []any{e.x}}, online.MessageID(e.id))
+		}
+		return kv.Entry{TsMillis: agg.TileStart(events[0].ts), Value: online.AppendStreamTile(gb.Spec, nil, &st)}
+	}
+	u1a := tile(ev{"m1", BatchEnd + 10*minute, 4}, ev{"m1", BatchEnd + 10*minute, 4})
+	u1b := tile(ev{"m2", BatchEnd + 20*minute, 8})
+	u9 := tile(ev{"m3", BatchEnd + 10*minute, 3})
+	u1a.Key, u1b.Key, u9.Key = key("u1"), key("u1"), key("u9")
+	put(g.MetaData.StreamingDataset(), u1a, u1b, u9)
+}
