@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package stream
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/chronon-go/chronon/core/agg"
+	"github.com/chronon-go/chronon/core/api"
+	core "github.com/chronon-go/chronon/core/backfill"
+	"github.com/chronon-go/chronon/core/online"
+	"github.com/chronon-go/chronon/plugins/kv"
+)
+
+// Message is one decoded source event: its id (unique per event; the
+// Pub/Sub message id), the source table's column values and the partition
+// it belongs to (the day of its publish time).
+type Message struct {
+	ID  string
+	Row map[string]any
+	DS  string
+}
+
+// Stats counts what Process did with a batch of messages.
+type Stats struct {
+	// Events were folded into tiles; Duplicates were already folded
+	// (redeliveries); Filtered were dropped by the source's wheres, null
+	// keys or a null ts.
+	Events, Duplicates, Filtered int
+	// Malformed messages did not fit the source table; Errors holds their
+	// reasons by message id.
+	Malformed int
+	Errors    map[string]error
+	// Tiles is how many tiles were written.
+	Tiles int
+}
+
+// maxCachedTiles bounds the tiles kept in memory between batches; a tile
+// not in memory is read back from the store.
+const maxCachedTiles = 100000
+
+// Processor folds a GroupBy's streaming events into its _STREAMING tiles.
+// It is not safe for concurrent use: one Processor per consumer.
+type Processor struct {
+	st      *core.Streaming
+	spec    *agg.Spec
+	store   kv.Store
+	dataset string
+	tiles   map[string]*online.StreamTile // by key bytes + tile start
+}
+
+// NewProcessor compiles g's streaming source over the source table's data
+// schema and prepares its _STREAMING dataset in store.
+func NewProcessor(ctx context.Context, g *api.GroupBy, table *arrow.Schema, windowTail string, store kv.Store) (*Processor, error) {
+	st, err := core.CompileStreaming(g, table, windowTail)
+	if err != nil {
+		return nil, err
+	}
+	p := &Processor{st: st, spec: st.GroupBy.Spec, store: store, dataset: g.MetaData.StreamingDataset(), tiles: map[string]*online.StreamTile{}}
+	if err := store.CreateDataset(ctx, p.dataset); err != nil {
+		return nil, fmt.Errorf("%s: create %s: %w", g.MetaData.GetName(), p.dataset, err)
+	}
+	return p, nil
+}
+
+type tileRef struct {
+	key   []byte
+	start int64
+}
+
+// Process folds a batch of messages into tiles and writes the tiles that
+// changed. When it returns nil, every message's effect is stored, and the
+// messages may be acknowledged; on an error none should be (redelivery is
+// harmless: folded messages are recognized).
+func (p *Processor) Process(ctx context.Context, msgs []Message) (Stats, error) {
+	var stats Stats
+	type pending struct {
+		ref tileRef
+		ev  agg.Event
+		id  uint64
+	}
+	var evs []pending
+	for _, m := range msgs {
+		key, ev, ok, err := p.st.Event(m.Row, m.DS)
+		switch {
+		case err != nil:
+			stats.Malformed++
+			if stats.Errors == nil {
+				stats.Errors = map[string]error{}
+			}
+			stats.Errors[m.ID] = err
+		case !ok:
+			stats.Filtered++
+		default:
+			evs = append(evs, pending{tileRef{key, agg.TileStart(ev.Ts)}, ev, online.MessageID(m.ID)})
+		}
+	}
+	var refs []tileRef
+	seen := map[string]bool{}
+	for _, e := range evs {
+		if id := tileID(e.ref); !seen[id] {
+			seen[id] = true
+			refs = append(refs, e.ref)
+		}
+	}
+	if err := p.load(ctx, refs); err != nil {
+		return stats, err
+	}
+	changed := map[string]tileRef{}
+	for _, e := range evs {
+		id := tileID(e.ref)
+		if p.tiles[id].Add(p.spec, e.ev, e.id) {
+			stats.Events++
+			changed[id] = e.ref
+		} else {
+			stats.Duplicates++
+		}
+	}
+	if len(changed) == 0 {
+		return stats, nil
+	}
+	entries := make([]kv.Entry, 0, len(changed))
+	for id, ref := range changed {
+		entries = append(entries, kv.Entry{Key: ref.key, TsMillis: ref.start, Value: online.AppendStreamTile(p.spec, nil, p.tiles[id])})
+	}
+	if err := p.store.MultiPut(ctx, p.dataset, entries); err != nil {
+		// The cached tiles are ahead of the store now: forget them, so a
+		// retry reads what was really written.
+		for id := range changed {
+			delete(p.tiles, id)
+		}
+		return stats, fmt.Errorf("write %d tiles to %s: %w", len(entries), p.dataset, err)
+	}
+	stats.Tiles = len(entries)
+	return stats, nil
+}
+
+func tileID(r tileRef) string { return fmt.Sprintf("%s\x00%d", r.key, r.start) }
+
+// load makes sure every referenced tile is in memory: cached, read back
+// from the store (a restarted job), or new.
+func (p *Processor) load(ctx context.Context, refs []tileRef) error {
+	if len(p.tiles)+len(refs) > maxCachedTiles {
+		clear(p.tiles) // the store has them all
+	}
+	var reqs []kv.GetRequest
+	var missing []tileRef
+	for _, r := range refs {
+		if _, ok := p.tiles[tileID(r)]; !ok {
+			reqs = append(reqs, kv.GetRequest{Dataset: p.dataset, Key: r.key, AfterMillis: r.start})
+			missing = append(missing, r)
+		}
+	}
+	if len(reqs) == 0 {
+		return nil
+	}
+	res, err := p.store.MultiGet(ctx, reqs)
+	if err != nil {
+		return fmt.Errorf("read tiles from %s: %w", p.dataset, err)
+	}
+	for i, r := range missing {
+		if res[i].Err != nil {
+			return fmt.Errorf("read tiles from %s: %w", p.dataset, res[i].Err)
+		}
+		st := &online.StreamTile{}
+		for _, v := range res[i].Values {
+			if v.TsMillis != r.start {
+				continue
+			}
+			if st, err = online.DecodeStreamTile(p.spec, v.Value); err != nil {
+				return fmt.Errorf("tile at %d in %s: %w", r.start, p.dataset, err)
+			}
+		}
+		p.tiles[tileID(r)] = st
+	}
+	return nil
+}
