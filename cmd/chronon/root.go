@@ -52,6 +52,8 @@ func newRootCmd() *cobra.Command {
 		newServeCmd(a),
 		newFetchCmd(a),
 		newPluginCmd(a),
+		newDevCmd(a),
+		newPublishCmd(a),
 	)
 	return root
 }

@@ -3,10 +3,10 @@
 package stream
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -155,7 +155,7 @@ func (c *conv) fromText(s string) (any, error) {
 	case kindTimestamp:
 		t := strings.TrimSpace(s)
 		if n, err := strconv.ParseInt(t, 10, 64); err == nil {
-			return millis(n, quote(s))
+			return c.millis(n, quote(s))
 		}
 		if v, err := c.casts.ts.EvalRow(map[string]any{"v": s}); err == nil && v != nil {
 			return v, nil
@@ -168,7 +168,7 @@ func (c *conv) fromText(s string) (any, error) {
 		if err := dec.Decode(&v); err != nil {
 			return nil, fmt.Errorf("cannot parse %s as %s: %w", quote(s), c.name, err)
 		}
-		if _, err := dec.Token(); err != io_EOF {
+		if _, err := dec.Token(); err != io.EOF {
 			return nil, fmt.Errorf("cannot parse %s as %s: data after the JSON value", quote(s), c.name)
 		}
 		if _, isString := v.(string); isString {
@@ -263,31 +263,67 @@ func (c *conv) fromNumber(n json.Number) (any, error) {
 		return c.parseFloat(s, short(s))
 	case kindTimestamp:
 		// A number is epoch milliseconds, Chronon's event-time convention.
-		if i, ok := integral(s); ok {
-			return millis(i, short(s))
+		i, err := toInt64(s)
+		if err != nil {
+			return nil, c.intError(err, short(s))
 		}
+		return c.millis(i, short(s))
 	}
 	return nil, fmt.Errorf("cannot use %s as %s", short(s), c.name)
 }
 
-var errRange = errors.New("out of range")
+// Reasons toInt64 fails.
+var (
+	errSyntax   = errors.New("not a number")
+	errRange    = errors.New("out of range")
+	errFraction = errors.New("has a fraction")
+	errInexact  = errors.New("too large to be exact")
+)
 
-// parseInt parses a decimal integer, or a number with a zero fraction
-// ("5.0", "1e3"), that fits the column's width. shown is s as messages show
-// it.
+// toInt64 parses a decimal integer, or a number literal with a zero
+// fraction ("5.0", "1e3") whose value a float64 holds exactly (|x| <= 2^53;
+// beyond, "9007199254740993.0" would silently become ...992).
+func toInt64(s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err == nil {
+		return n, nil
+	}
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, errRange
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, errRange
+	case err != nil || math.IsNaN(f) || math.IsInf(f, 0):
+		return 0, errSyntax
+	case f != math.Trunc(f):
+		return 0, errFraction
+	case math.Abs(f) > 1<<53:
+		return 0, errInexact
+	}
+	return int64(f), nil
+}
+
+// intError is the reason s (shown as shown) is not a value of c.
+func (c *conv) intError(err error, shown string) error {
+	switch err {
+	case errRange:
+		return fmt.Errorf("%s is out of range for %s", shown, c.name)
+	case errFraction:
+		return fmt.Errorf("cannot use %s as %s: it has a fraction", shown, c.name)
+	case errInexact:
+		return fmt.Errorf("cannot use %s as %s exactly: write it as an integer", shown, c.name)
+	}
+	return fmt.Errorf("cannot parse %s as %s", shown, c.name)
+}
+
+// parseInt parses s (see toInt64) as a value of the column's width. shown
+// is s as messages show it.
 func (c *conv) parseInt(s, shown string) (any, error) {
-	n, ok := integral(s)
-	if !ok {
-		if _, err := strconv.ParseFloat(s, 64); err == nil && !strings.ContainsAny(s, "nN") {
-			if f, _ := strconv.ParseFloat(s, 64); f == math.Trunc(f) {
-				return nil, fmt.Errorf("%s is out of range for %s", shown, c.name)
-			}
-			return nil, fmt.Errorf("cannot use %s as %s: it has a fraction", shown, c.name)
-		}
-		if _, err := strconv.ParseInt(s, 10, 64); errors.Is(err, strconv.ErrRange) {
-			return nil, fmt.Errorf("%s is out of range for %s", shown, c.name)
-		}
-		return nil, fmt.Errorf("cannot parse %s as %s", shown, c.name)
+	n, err := toInt64(s)
+	if err != nil {
+		return nil, c.intError(err, shown)
 	}
 	switch c.bits {
 	case 8:
@@ -305,20 +341,7 @@ func (c *conv) parseInt(s, shown string) (any, error) {
 	default:
 		return n, nil
 	}
-	return nil, fmt.Errorf("%s is out of range for %s", shown, c.name)
-}
-
-// integral parses s as an int64: a decimal integer, or a float literal
-// whose value is a whole number that a float64 holds exactly (|x| <= 2^53).
-func integral(s string) (int64, bool) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n, true
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return 0, false
-	}
-	return int64(f), true
+	return nil, c.intError(errRange, shown)
 }
 
 func (c *conv) parseFloat(s, shown string) (any, error) {
@@ -346,9 +369,10 @@ func (c *conv) bytes(s string) (any, error) {
 // within an int64.
 const maxMillis = math.MaxInt64 / 1000
 
-func millis(ms int64, shown string) (any, error) {
+// millis is the timestamp of epoch milliseconds ms.
+func (c *conv) millis(ms int64, shown string) (any, error) {
 	if ms > maxMillis || ms < -maxMillis {
-		return nil, fmt.Errorf("%s is out of range for timestamp (epoch milliseconds)", shown)
+		return nil, fmt.Errorf("%s is out of range for %s (epoch milliseconds)", shown, c.name)
 	}
 	return time.UnixMilli(ms).UTC(), nil
 }
@@ -357,8 +381,8 @@ func millis(ms int64, shown string) (any, error) {
 // travel as dead-letter attributes, which Pub/Sub limits to 1024 bytes.
 const maxShown = 64
 
-// short truncates s for a message.
-func short(s string) string {
+// truncate cuts s to at most maxShown bytes, at a rune boundary.
+func truncate(s string) string {
 	if len(s) <= maxShown {
 		return s
 	}
@@ -366,15 +390,21 @@ func short(s string) string {
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return s[:cut] + "..."
+	return s[:cut]
 }
 
-// quote quotes s, truncated, for a message.
-func quote(s string) string {
-	if len(s) <= maxShown {
-		return strconv.Quote(s)
+// short is s, truncated, for a message.
+func short(s string) string {
+	if t := truncate(s); len(t) < len(s) {
+		return t + "..."
 	}
-	return strconv.Quote(short(s)[:len(short(s))-3]) + "..."
+	return s
 }
 
-var _ = bytes.MinRead
+// quote is s quoted, truncated, for a message.
+func quote(s string) string {
+	if t := truncate(s); len(t) < len(s) {
+		return strconv.Quote(t) + "..."
+	}
+	return strconv.Quote(s)
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -57,7 +58,7 @@ func NewDecoder(topic Topic, schema *arrow.Schema) (*Decoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Decoder{cols: make(map[string]column, schema.NumFields()), fields: topic.Fields}
+	d := &Decoder{cols: make(map[string]column, schema.NumFields()), fields: slices.Clone(topic.Fields)}
 	known := make(map[string]bool, schema.NumFields())
 	for i, f := range schema.Fields() {
 		if known[f.Name] {
