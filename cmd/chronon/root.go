@@ -54,6 +54,7 @@ func newRootCmd() *cobra.Command {
 		newPluginCmd(a),
 		newDevCmd(a),
 		newPublishCmd(a),
+		newStreamCmd(a),
 	)
 	return root
 }
