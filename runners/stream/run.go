@@ -130,7 +130,15 @@ func Run(ctx context.Context, g *api.GroupBy, o Options) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return <-recvErr
+			// Receive returns once the callbacks have nacked their
+			// messages; an unreachable service must not hold the job.
+			select {
+			case err := <-recvErr:
+				return err
+			case <-time.After(5 * time.Second):
+				o.Log.Warn("stopped without settling every message with Pub/Sub; they will be delivered again", "subscription", subID)
+				return nil
+			}
 		case err := <-recvErr:
 			if err != nil {
 				return fmt.Errorf("%s: receive from %s: %w", name, subID, err)

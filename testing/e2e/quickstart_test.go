@@ -32,8 +32,14 @@ func TestQuickstartScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubsubPort := strconv.Itoa(ln2.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	cmd.Env = append(cmd.Environ(), "CHRONON="+chronon, "CHRONON_SRC="+root, "END_DATE=2023-11-30", "QUICKSTART_PORT="+port)
+	ln2.Close()
+	cmd.Env = append(cmd.Environ(), "CHRONON="+chronon, "CHRONON_SRC="+root, "END_DATE=2023-11-30", "QUICKSTART_PORT="+port, "QUICKSTART_PUBSUB_PORT="+pubsubPort)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("quickstart.sh: %v\n%s", err, out)
@@ -57,6 +63,8 @@ func TestQuickstartScript(t *testing.T) {
 		`{"results":[{"status":"Success","entityKeys":{"user_id":"48"},"features":{`,
 		`"quickstart_returns_v1_refund_amt_count_30d":4`,
 		"fetch after the batch value's exact range",
+		// A return streamed in now: the 3-day window sees it.
+		`-- and after the new return streamed in: "refund_amt_count_3d": 1, "refund_amt_sum_3d": 500`,
 	} {
 		if !strings.Contains(folded, want) {
 			t.Errorf("quickstart output lacks %q:\n%s", want, out)
