@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -10,17 +11,24 @@ import (
 	"syscall"
 	"time"
 
+	"cloud.google.com/go/pubsub/v2"
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/spf13/cobra"
 
 	"github.com/chronon-go/chronon/core/api"
+	"github.com/chronon-go/chronon/core/config"
+	cstream "github.com/chronon-go/chronon/core/stream"
+	"github.com/chronon-go/chronon/runners/beamrun"
+	"github.com/chronon-go/chronon/runners/pubsubdev"
 	"github.com/chronon-go/chronon/runners/stream"
 	"github.com/chronon-go/chronon/transforms"
 )
 
 func newStreamCmd(a *app) *cobra.Command {
 	var conf string
+	var runner beamrun.Options
 	cmd := &cobra.Command{
-		Use:   "stream --conf GROUP_BY",
+		Use:   "stream --conf GROUP_BY [--runner dataflow [--dry-run]]",
 		Short: "Fold a group-by's Pub/Sub events into the KV store's streaming tiles, until stopped",
 		Long: `Stream consumes the topic of a group-by's events source (the part of
 Chronon's topic string before the first "/"; fields=a,b,c gives the CSV
@@ -30,9 +38,30 @@ batch value. Messages are acknowledged once their tiles are written;
 redelivered messages count once. A message that does not fit the source
 table goes to <topic>-dead-letter with its reason. SIGINT or SIGTERM stop
 it; a restart resumes from the subscription. The Pub/Sub project and
-emulator come from chronon.yaml's pubsub (or $PUBSUB_EMULATOR_HOST).`,
+emulator come from chronon.yaml's pubsub (or $PUBSUB_EMULATOR_HOST).
+
+Without --runner (or with --runner direct) this process is the consumer.
+--runner dataflow submits the same fold as a Beam streaming pipeline to
+Dataflow (Beam's pubsubio, which no other runner supports) and waits while
+the job runs; stopping the command leaves the job running (drain it in
+Dataflow). Its workers write tiles to Bigtable (kv.store: bigtable), read
+Pub/Sub in chronon.yaml's pubsub.project (--project when that is the
+laptop default "local"), and count malformed messages in the Beam counter
+chronon.stream/malformed. --project, --region, --staging-location and
+--temp-location default to chronon.yaml's runner section; chronon.yaml's
+runner.name is not used here. --dry-run logs the Dataflow job (INFO)
+without creating or submitting anything.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch runner.Runner {
+			case "", beamrun.Direct:
+				if runner.DryRun {
+					return fmt.Errorf("--dry-run needs --runner dataflow")
+				}
+			case beamrun.Dataflow:
+			default:
+				return fmt.Errorf("runner %q: streaming reads Pub/Sub with Beam's pubsubio, which only Dataflow runs (use --runner dataflow, or no --runner for the in-process consumer)", runner.Runner)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			def, wh, err := a.loadConfAndWarehouse(conf, api.KindGroupBy)
@@ -54,6 +83,9 @@ emulator come from chronon.yaml's pubsub (or $PUBSUB_EMULATOR_HOST).`,
 			schema, err := transforms.SchemaOf(ctx, wh)(table)
 			if err != nil {
 				return fmt.Errorf("%s: source table %s: %w", g.MetaData.GetName(), table, err)
+			}
+			if runner.Runner == beamrun.Dataflow {
+				return streamOnDataflow(ctx, cmd, a, g, schema, runner)
 			}
 			store, err := a.openKV(ctx)
 			if err != nil {
@@ -86,7 +118,52 @@ emulator come from chronon.yaml's pubsub (or $PUBSUB_EMULATOR_HOST).`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&conf, "conf", "", "group-by to stream (path or name)")
+	f := cmd.Flags()
+	f.StringVar(&conf, "conf", "", "group-by to stream (path or name)")
+	f.StringVar(&runner.Runner, "runner", "", "direct (this process consumes; the default) or dataflow (a Beam streaming job)")
+	f.StringVar(&runner.Project, "project", "", "Google Cloud project (dataflow; default: chronon.yaml's runner.project)")
+	f.StringVar(&runner.Region, "region", "", "Google Cloud region (dataflow; default: chronon.yaml's runner.region)")
+	f.StringVar(&runner.StagingLocation, "staging-location", "", "gs:// staging location (dataflow)")
+	f.StringVar(&runner.TempLocation, "temp-location", "", "gs:// temp location (dataflow)")
+	f.StringVar(&runner.JobName, "job-name", "", "Dataflow job name (default: chronon-stream-<name>)")
+	f.StringVar(&runner.WorkerBinary, "worker-binary", "", "worker binary for Dataflow (default: Beam builds one)")
+	f.BoolVar(&runner.DryRun, "dry-run", false, "log the Dataflow job without creating or submitting anything")
 	_ = cmd.MarkFlagRequired("conf")
 	return cmd
+}
+
+// streamOnDataflow submits g's streaming pipeline to Dataflow (or, with
+// --dry-run, logs its job).
+func streamOnDataflow(ctx context.Context, cmd *cobra.Command, a *app, g *api.GroupBy, schema *arrow.Schema, runner beamrun.Options) error {
+	r := a.cfg.Runner
+	for _, p := range []struct {
+		flag *string
+		conf string
+	}{
+		{&runner.Project, r.Project}, {&runner.Region, r.Region},
+		{&runner.StagingLocation, r.StagingLocation}, {&runner.TempLocation, r.TempLocation},
+	} {
+		if *p.flag == "" {
+			*p.flag = p.conf
+		}
+	}
+	project := a.cfg.PubSub.Project
+	if project == "" || project == "local" {
+		// The laptop default names no Google Cloud project.
+		project = runner.Project
+	}
+	o := stream.DataflowOptions{Table: schema, WindowTail: a.cfg.WindowTail, KV: a.cfg.KV,
+		PubSubProject: project, Runner: runner, Log: a.log,
+		Connect: func(ctx context.Context) (*pubsub.Client, error) {
+			return pubsubdev.Connect(ctx, config.PubSub{Project: project})
+		}}
+	if err := stream.RunDataflow(ctx, g, o); err != nil {
+		return err
+	}
+	name := g.MetaData.GetName()
+	if runner.DryRun {
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: dry run: Dataflow streaming job reading projects/%s/subscriptions/%s into %s would be submitted\n",
+			name, project, cstream.SubscriptionName(name), g.MetaData.StreamingDataset())
+	}
+	return nil
 }
