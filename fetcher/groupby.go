@@ -25,8 +25,11 @@ type servingGroupBy struct {
 	name    string
 	dataset string
 	// streamDataset is the _STREAMING dataset of a TEMPORAL GroupBy with
-	// a streaming source ("" otherwise).
+	// a streaming source ("" otherwise); mutations says it holds an entity
+	// source's mutation rows rather than event tiles.
 	streamDataset string
+	mutations     bool
+	valueTypes    []arrow.DataType // of the event values (mutation rows)
 	keys          []string
 	keyTypes      []arrow.DataType
 	// temporal GroupBys store IRs (core/agg BatchValue); the others their
@@ -105,11 +108,11 @@ func compileServing(info *online.ServingInfo) (*servingGroupBy, error) {
 		gb:       gb,
 		Columns:  gb.Output,
 	}
-	if s.temporal {
-		for _, src := range g.Sources {
-			if src.Topic() != "" {
-				s.streamDataset = g.MetaData.StreamingDataset()
-			}
+	if i := backfill.StreamingSource(g); s.temporal && i >= 0 {
+		s.streamDataset = g.MetaData.StreamingDataset()
+		s.mutations = g.Sources[i].Entities != nil
+		for _, f := range gb.Values {
+			s.valueTypes = append(s.valueTypes, f.Type)
 		}
 	}
 	var keyFields []arrow.Field
@@ -184,7 +187,7 @@ type batchEntry struct {
 func (f *Fetcher) lookupAll(ctx context.Context, lks []lookup) []lookupResult {
 	out := make([]lookupResult, len(lks))
 	entries := make([]*batchEntry, len(lks))
-	tiles := make([][]agg.Tile, len(lks))
+	streams := make([]streamed, len(lks))
 	var reqs []kv.GetRequest
 	pending := map[string][]int{} // request -> lookups waiting for it
 	ask := func(ck string, req kv.GetRequest, i int) {
@@ -233,13 +236,13 @@ func (f *Fetcher) lookupAll(ctx context.Context, lks []lookup) []lookupResult {
 			case rerr != nil:
 				fail(fmt.Errorf("group_by %s: kv read: %w", gb.name, rerr))
 			case streaming:
-				ts, derr := gb.decodeTiles(res[ri].Values)
+				sd, derr := gb.decodeStreamed(res[ri].Values)
 				if derr != nil {
 					fail(derr)
 					continue
 				}
 				for _, i := range waiting {
-					tiles[i] = ts
+					streams[i] = sd
 				}
 			default:
 				e, derr := gb.decode(res[ri].Values)
@@ -258,20 +261,37 @@ func (f *Fetcher) lookupAll(ctx context.Context, lks []lookup) []lookupResult {
 		if e == nil || out[i].err != nil {
 			continue
 		}
-		out[i].row, out[i].err = f.finalize(lks[i], e, tiles[i])
+		out[i].row, out[i].err = f.finalize(lks[i], e, streams[i])
 	}
 	return out
 }
 
-// decodeTiles decodes a key's streaming tiles.
-func (s *servingGroupBy) decodeTiles(vals []kv.Entry) ([]agg.Tile, error) {
-	out := make([]agg.Tile, 0, len(vals))
+// streamed is a key's streaming data after the batch end: event tiles,
+// or an entity source's mutation rows.
+type streamed struct {
+	tiles []agg.Tile
+	muts  []agg.Mutation
+}
+
+func (d streamed) empty() bool { return len(d.tiles) == 0 && len(d.muts) == 0 }
+
+// decodeStreamed decodes a key's streaming tiles.
+func (s *servingGroupBy) decodeStreamed(vals []kv.Entry) (streamed, error) {
+	var out streamed
 	for _, v := range vals {
+		if s.mutations {
+			mt, err := online.DecodeMutationTile(v.Value, s.valueTypes)
+			if err != nil {
+				return streamed{}, fmt.Errorf("group_by %s: decode mutation tile at %d: %w", s.name, v.TsMillis, err)
+			}
+			out.muts = append(out.muts, mt.Muts...)
+			continue
+		}
 		st, err := online.DecodeStreamTile(s.gb.Spec, v.Value)
 		if err != nil {
-			return nil, fmt.Errorf("group_by %s: decode streaming tile at %d: %w", s.name, v.TsMillis, err)
+			return streamed{}, fmt.Errorf("group_by %s: decode streaming tile at %d: %w", s.name, v.TsMillis, err)
 		}
-		out = append(out, st.Tile)
+		out.tiles = append(out.tiles, st.Tile)
 	}
 	return out, nil
 }
@@ -303,8 +323,8 @@ func (s *servingGroupBy) decode(vals []kv.Entry) (*batchEntry, error) {
 
 // finalize computes a lookup's values (aligned with gb.Columns; nil
 // without data) from its key's batch value and streaming tiles.
-func (f *Fetcher) finalize(lk lookup, e *batchEntry, tiles []agg.Tile) ([]any, error) {
-	if !e.found && len(tiles) == 0 {
+func (f *Fetcher) finalize(lk lookup, e *batchEntry, sd streamed) ([]any, error) {
+	if !e.found && sd.empty() {
 		return nil, nil
 	}
 	row := e.row
@@ -314,7 +334,11 @@ func (f *Fetcher) finalize(lk lookup, e *batchEntry, tiles []agg.Tile) ([]any, e
 		if !e.found {
 			bv = nil // streaming data only
 		}
-		row, err = lk.gb.gb.Spec.Fetch(bv, tiles, lk.t)
+		if lk.gb.mutations {
+			row, err = lk.gb.gb.Spec.FetchMutations(bv, sd.muts, lk.t)
+		} else {
+			row, err = lk.gb.gb.Spec.Fetch(bv, sd.tiles, lk.t)
+		}
 		if errors.Is(err, agg.ErrBeforeBatch) {
 			// Chronon answers nothing for a time before the batch end and
 			// counts it.

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chronon-go/chronon/core/api"
+	"github.com/chronon-go/chronon/core/backfill"
 	"github.com/chronon-go/chronon/core/config"
 	cstream "github.com/chronon-go/chronon/core/stream"
 	"github.com/chronon-go/chronon/runners/beamrun"
@@ -70,16 +71,13 @@ without creating or submitting anything.`,
 			}
 			defer wh.Close()
 			g := def.(*api.GroupBy)
-			var table string
-			for _, s := range g.Sources {
-				if s.Events != nil && s.Events.Topic != "" {
-					table = s.Table()
-					break
-				}
+			i := backfill.StreamingSource(g)
+			if i < 0 {
+				return fmt.Errorf("%s: no events source with a topic nor entities source with a mutationTopic to stream", g.MetaData.GetName())
 			}
-			if table == "" {
-				return fmt.Errorf("%s: no events source with a topic to stream", g.MetaData.GetName())
-			}
+			// The topic carries rows of the events table, or of the
+			// entity source's mutation table.
+			table := backfill.StreamedTable(g.Sources[i])
 			schema, err := transforms.SchemaOf(ctx, wh)(table)
 			if err != nil {
 				return fmt.Errorf("%s: source table %s: %w", g.MetaData.GetName(), table, err)

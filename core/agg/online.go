@@ -148,6 +148,20 @@ func (b *BatchValue) Stale(t int64) bool { return t >= b.BatchEnd+ServingBuffer 
 // result is exact for t < BatchEnd + ServingBuffer; later it still counts
 // collapsed events that have since left short windows (see Stale).
 func (s *Spec) Fetch(b *BatchValue, tiles []Tile, t int64) ([]any, error) {
+	irs, err := s.columnIRs(b, tiles, t)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(s.Columns))
+	for c := range s.Columns {
+		out[c] = s.Bases[s.Columns[c].Base].Agg.Finalize(irs[c])
+	}
+	return out, nil
+}
+
+// columnIRs merges, per column, the batch value's part inside the window
+// at t and the tiles'.
+func (s *Spec) columnIRs(b *BatchValue, tiles []Tile, t int64) ([]IR, error) {
 	batchEnd := int64(minTs)
 	if b != nil {
 		if t < b.BatchEnd {
@@ -166,14 +180,11 @@ func (s *Spec) Fetch(b *BatchValue, tiles []Tile, t int64) ([]any, error) {
 	}
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Start < sorted[j].Start })
 
-	out := make([]any, len(s.Columns))
+	out := make([]IR, len(s.Columns))
 	for c := range s.Columns {
 		col := &s.Columns[c]
 		agg := s.Bases[col.Base].Agg
-		tail := int64(minTs)
-		if col.Window > 0 {
-			tail = Tail(t, col.Window, s.Mode)
-		}
+		tail := s.windowTail(col, t)
 		var ir IR
 		if b != nil {
 			if col.Window > 0 {
@@ -189,7 +200,65 @@ func (s *Spec) Fetch(b *BatchValue, tiles []Tile, t int64) ([]any, error) {
 		if ir, err = mergeTiles(agg, ir, sorted, col.Base, tail, t); err != nil {
 			return nil, fmt.Errorf("column %s: %w", col.Name, err)
 		}
-		out[c] = agg.Finalize(ir)
+		out[c] = ir
+	}
+	return out, nil
+}
+
+// windowTail is the first event time inside col's window at t.
+func (s *Spec) windowTail(col *Column, t int64) int64 {
+	if col.Window > 0 {
+		return Tail(t, col.Window, s.Mode)
+	}
+	return minTs
+}
+
+// Mutation is an entity mutation row: the row's values at its row time Ts,
+// applied at MutationTs as an update or, for a before-image, a retraction.
+type Mutation struct {
+	Event
+	MutationTs int64
+	Before     bool
+}
+
+// FetchMutations is Fetch for an entity GroupBy with mutations: the batch
+// value (the day's snapshot; nil: none) and the mutations (any order) with
+// MutationTs in [batch end, t), applied in mutation-time order as the
+// offline backfill applies them: updates add their row, before-images
+// retract theirs from deletable operations (the others ignore retractions,
+// as Chronon's do). A row counts in a window by its Ts.
+func (s *Spec) FetchMutations(b *BatchValue, muts []Mutation, t int64) ([]any, error) {
+	irs, err := s.columnIRs(b, nil, t)
+	if err != nil {
+		return nil, err
+	}
+	from := int64(minTs)
+	if b != nil {
+		from = b.BatchEnd
+	}
+	ordered := make([]*Mutation, 0, len(muts))
+	for i := range muts {
+		if m := &muts[i]; m.MutationTs >= from && m.MutationTs < t {
+			ordered = append(ordered, m)
+		}
+	}
+	sort.SliceStable(ordered, func(i, j int) bool { return ordered[i].MutationTs < ordered[j].MutationTs })
+	out := make([]any, len(s.Columns))
+	for c := range s.Columns {
+		col := &s.Columns[c]
+		base := &s.Bases[col.Base]
+		tail := s.windowTail(col, t)
+		ir := irs[c]
+		for _, m := range ordered {
+			switch {
+			case m.Ts < tail || m.Ts >= t:
+			case !m.Before:
+				ir = base.Agg.Update(ir, base.input(&m.Event))
+			case base.Agg.Deletable() && ir != nil:
+				ir = base.Agg.Delete(ir, base.input(&m.Event))
+			}
+		}
+		out[c] = base.Agg.Finalize(ir)
 	}
 	return out, nil
 }

@@ -192,3 +192,46 @@ func FuzzDecodeStreamTile(f *testing.F) {
 		}
 	})
 }
+
+func TestMutationTileRoundTrip(t *testing.T) {
+	types := []arrow.DataType{tI64, arrow.BinaryTypes.String}
+	var mt MutationTile
+	muts := []agg.Mutation{
+		{Event: agg.Event{Ts: 10, Values: []any{int64(5), "a"}}, MutationTs: 100, Before: false},
+		{Event: agg.Event{Ts: 10, Values: []any{int64(5), nil}}, MutationTs: 120, Before: true},
+	}
+	if !mt.Add(muts[0], 1) || !mt.Add(muts[1], 2) || mt.Add(muts[0], 1) {
+		t.Fatal("Add must accept two messages and refuse a redelivery")
+	}
+	enc, err := AppendMutationTile(nil, types, &mt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeMutationTile(enc, types)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Muts, muts) || !reflect.DeepEqual(back.IDs, []uint64{1, 2}) {
+		t.Errorf("decoded %+v", back)
+	}
+	for n := 0; n < len(enc); n++ {
+		if _, err := DecodeMutationTile(enc[:n], types); err == nil {
+			t.Errorf("a tile cut to %d bytes decoded", n)
+		}
+	}
+}
+
+func FuzzDecodeMutationTile(f *testing.F) {
+	types := []arrow.DataType{tI64, arrow.BinaryTypes.String}
+	var mt MutationTile
+	mt.Add(agg.Mutation{Event: agg.Event{Ts: 1, Values: []any{int64(2), "x"}}, MutationTs: 3, Before: true}, 9)
+	enc, _ := AppendMutationTile(nil, types, &mt)
+	f.Add(enc)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if mt, err := DecodeMutationTile(b, types); err == nil {
+			if _, err := AppendMutationTile(nil, types, mt); err != nil {
+				t.Fatalf("re-encode: %v", err)
+			}
+		}
+	})
+}

@@ -8,6 +8,8 @@ import (
 	"hash/fnv"
 	"slices"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/chronon-go/chronon/core/agg"
 )
 
@@ -82,4 +84,122 @@ func DecodeStreamTile(spec *agg.Spec, src []byte) (*StreamTile, error) {
 	}
 	st.Tile = *tl
 	return st, nil
+}
+
+// MutationTile is what the streaming job stores per key and TileMillis span
+// of mutation time for an entity GroupBy: the mutation rows themselves
+// (a fetch applies those with mutation time before it, in order, as the
+// backfill does) and the ids of the messages they came from.
+type MutationTile struct {
+	Muts []agg.Mutation
+	IDs  []uint64
+}
+
+// Add appends a mutation with message id hash id, unless that message was
+// added already; it reports whether the tile changed.
+func (mt *MutationTile) Add(m agg.Mutation, id uint64) bool {
+	i, found := slices.BinarySearch(mt.IDs, id)
+	if found {
+		return false
+	}
+	mt.IDs = slices.Insert(mt.IDs, i, id)
+	mt.Muts = append(mt.Muts, m)
+	return true
+}
+
+const mutationTileVersion = 1
+
+// AppendMutationTile appends mt's encoding to dst; types are the types of
+// the mutations' values (the GroupBy's event columns).
+func AppendMutationTile(dst []byte, types []arrow.DataType, mt *MutationTile) ([]byte, error) {
+	dst = append(dst, mutationTileVersion)
+	dst = binary.AppendUvarint(dst, uint64(len(mt.IDs)))
+	for _, id := range mt.IDs {
+		dst = binary.LittleEndian.AppendUint64(dst, id)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(mt.Muts)))
+	var row []byte
+	for _, m := range mt.Muts {
+		dst = binary.AppendVarint(dst, m.Ts)
+		dst = binary.AppendVarint(dst, m.MutationTs)
+		before := byte(0)
+		if m.Before {
+			before = 1
+		}
+		dst = append(dst, before)
+		var err error
+		if row, err = AppendRow(row[:0], types, m.Values); err != nil {
+			return nil, err
+		}
+		dst = binary.AppendUvarint(dst, uint64(len(row)))
+		dst = append(dst, row...)
+	}
+	return dst, nil
+}
+
+// DecodeMutationTile decodes what AppendMutationTile wrote.
+func DecodeMutationTile(src []byte, types []arrow.DataType) (*MutationTile, error) {
+	bad := func(what string) error { return fmt.Errorf("%w: mutation tile: %s", ErrCorruptRow, what) }
+	if len(src) == 0 || src[0] != mutationTileVersion {
+		return nil, bad("format version")
+	}
+	src = src[1:]
+	uv := func() (uint64, bool) {
+		v, k := binary.Uvarint(src)
+		if k <= 0 {
+			return 0, false
+		}
+		src = src[k:]
+		return v, true
+	}
+	zv := func() (int64, bool) {
+		v, k := binary.Varint(src)
+		if k <= 0 {
+			return 0, false
+		}
+		src = src[k:]
+		return v, true
+	}
+	n, ok := uv()
+	if !ok || n > uint64(len(src))/8 {
+		return nil, bad("id count")
+	}
+	mt := &MutationTile{IDs: make([]uint64, n)}
+	for i := range mt.IDs {
+		mt.IDs[i] = binary.LittleEndian.Uint64(src)
+		src = src[8:]
+	}
+	if !slices.IsSorted(mt.IDs) {
+		return nil, bad("ids not sorted")
+	}
+	n, ok = uv()
+	if !ok || n > uint64(len(src)) {
+		return nil, bad("mutation count")
+	}
+	for i := uint64(0); i < n; i++ {
+		var m agg.Mutation
+		var ok1, ok2 bool
+		m.Ts, ok1 = zv()
+		m.MutationTs, ok2 = zv()
+		if !ok1 || !ok2 || len(src) == 0 {
+			return nil, bad("mutation times")
+		}
+		m.Before = src[0] == 1
+		src = src[1:]
+		size, ok := uv()
+		if !ok || size > uint64(len(src)) {
+			return nil, bad("row size")
+		}
+		vals, err := DecodeRow(src[:size], types)
+		if err != nil {
+			return nil, err
+		}
+		src = src[size:]
+		m.Values = vals
+		mt.Muts = append(mt.Muts, m)
+	}
+	if len(src) > 0 {
+		return nil, bad("trailing bytes")
+	}
+	return mt, nil
 }

@@ -47,9 +47,63 @@ const maxCachedTiles = 100000
 type Processor struct {
 	st      *core.Streaming
 	spec    *agg.Spec
+	types   []arrow.DataType // of the event values (mutation rows)
 	store   kv.Store
 	dataset string
-	tiles   map[string]*online.StreamTile // by key bytes + tile start
+	tiles   map[string]tile // by key bytes + tile start
+}
+
+// tile is a stored streaming tile: events folded into IRs, or the mutation
+// rows of an entity source.
+type tile interface {
+	add(p *Processor, e item) bool
+	encode(p *Processor) ([]byte, error)
+}
+
+// item is one message's keyed event or mutation.
+type item struct {
+	ref tileRef
+	ev  agg.Event
+	mut agg.Mutation
+	id  uint64
+}
+
+type eventTile struct{ online.StreamTile }
+
+func (t *eventTile) add(p *Processor, e item) bool { return t.Add(p.spec, e.ev, e.id) }
+func (t *eventTile) encode(p *Processor) ([]byte, error) {
+	return online.AppendStreamTile(p.spec, nil, &t.StreamTile), nil
+}
+
+type mutationTile struct{ online.MutationTile }
+
+func (t *mutationTile) add(_ *Processor, e item) bool { return t.Add(e.mut, e.id) }
+func (t *mutationTile) encode(p *Processor) ([]byte, error) {
+	return online.AppendMutationTile(nil, p.types, &t.MutationTile)
+}
+
+// newTile returns an empty tile of the processor's kind.
+func (p *Processor) newTile() tile {
+	if p.st.Mutations {
+		return &mutationTile{}
+	}
+	return &eventTile{}
+}
+
+// decodeTile decodes a stored tile of the processor's kind.
+func (p *Processor) decodeTile(b []byte) (tile, error) {
+	if p.st.Mutations {
+		mt, err := online.DecodeMutationTile(b, p.types)
+		if err != nil {
+			return nil, err
+		}
+		return &mutationTile{*mt}, nil
+	}
+	st, err := online.DecodeStreamTile(p.spec, b)
+	if err != nil {
+		return nil, err
+	}
+	return &eventTile{*st}, nil
 }
 
 // NewProcessor compiles g's streaming source over the source table's data
@@ -59,7 +113,10 @@ func NewProcessor(ctx context.Context, g *api.GroupBy, table *arrow.Schema, wind
 	if err != nil {
 		return nil, err
 	}
-	p := &Processor{st: st, spec: st.GroupBy.Spec, store: store, dataset: g.MetaData.StreamingDataset(), tiles: map[string]*online.StreamTile{}}
+	p := &Processor{st: st, spec: st.GroupBy.Spec, store: store, dataset: g.MetaData.StreamingDataset(), tiles: map[string]tile{}}
+	for _, f := range st.GroupBy.Values {
+		p.types = append(p.types, f.Type)
+	}
 	if err := store.CreateDataset(ctx, p.dataset); err != nil {
 		return nil, fmt.Errorf("%s: create %s: %w", g.MetaData.GetName(), p.dataset, err)
 	}
@@ -77,14 +134,23 @@ type tileRef struct {
 // harmless: folded messages are recognized).
 func (p *Processor) Process(ctx context.Context, msgs []Message) (Stats, error) {
 	var stats Stats
-	type pending struct {
-		ref tileRef
-		ev  agg.Event
-		id  uint64
-	}
-	var evs []pending
+	var evs []item
 	for _, m := range msgs {
-		key, ev, ok, err := p.st.Event(m.Row, m.DS)
+		var (
+			key []byte
+			it  item
+			ok  bool
+			err error
+		)
+		if p.st.Mutations {
+			// Mutation tiles span mutation time: a fetch applies the
+			// mutations made before it.
+			key, it.mut, ok, err = p.st.Mutation(m.Row, m.DS)
+			it.ref.start = agg.TileStart(it.mut.MutationTs)
+		} else {
+			key, it.ev, ok, err = p.st.Event(m.Row, m.DS)
+			it.ref.start = agg.TileStart(it.ev.Ts)
+		}
 		switch {
 		case err != nil:
 			stats.Malformed++
@@ -95,7 +161,8 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) (Stats, error) 
 		case !ok:
 			stats.Filtered++
 		default:
-			evs = append(evs, pending{tileRef{key, agg.TileStart(ev.Ts)}, ev, online.MessageID(m.ID)})
+			it.ref.key, it.id = key, online.MessageID(m.ID)
+			evs = append(evs, it)
 		}
 	}
 	var refs []tileRef
@@ -112,7 +179,7 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) (Stats, error) 
 	changed := map[string]tileRef{}
 	for _, e := range evs {
 		id := tileID(e.ref)
-		if p.tiles[id].Add(p.spec, e.ev, e.id) {
+		if p.tiles[id].add(p, e) {
 			stats.Events++
 			changed[id] = e.ref
 		} else {
@@ -124,7 +191,11 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) (Stats, error) 
 	}
 	entries := make([]kv.Entry, 0, len(changed))
 	for id, ref := range changed {
-		entries = append(entries, kv.Entry{Key: ref.key, TsMillis: ref.start, Value: online.AppendStreamTile(p.spec, nil, p.tiles[id])})
+		v, err := p.tiles[id].encode(p)
+		if err != nil {
+			return stats, fmt.Errorf("encode tile of %s: %w", p.dataset, err)
+		}
+		entries = append(entries, kv.Entry{Key: ref.key, TsMillis: ref.start, Value: v})
 	}
 	if err := p.store.MultiPut(ctx, p.dataset, entries); err != nil {
 		// The cached tiles are ahead of the store now: forget them, so a
@@ -165,16 +236,16 @@ func (p *Processor) load(ctx context.Context, refs []tileRef) error {
 		if res[i].Err != nil {
 			return fmt.Errorf("read tiles from %s: %w", p.dataset, res[i].Err)
 		}
-		st := &online.StreamTile{}
+		t := p.newTile()
 		for _, v := range res[i].Values {
 			if v.TsMillis != r.start {
 				continue
 			}
-			if st, err = online.DecodeStreamTile(p.spec, v.Value); err != nil {
+			if t, err = p.decodeTile(v.Value); err != nil {
 				return fmt.Errorf("tile at %d in %s: %w", r.start, p.dataset, err)
 			}
 		}
-		p.tiles[tileID(r)] = st
+		p.tiles[tileID(r)] = t
 	}
 	return nil
 }

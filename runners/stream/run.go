@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/chronon-go/chronon/core/api"
+	core "github.com/chronon-go/chronon/core/backfill"
 	"github.com/chronon-go/chronon/core/batch"
 	cstream "github.com/chronon-go/chronon/core/stream"
 	"github.com/chronon-go/chronon/plugins/kv"
@@ -65,11 +66,8 @@ func Run(ctx context.Context, g *api.GroupBy, o Options) error {
 		o.FlushEvery = 20 * time.Millisecond
 	}
 	var topicStr string
-	for _, s := range g.Sources {
-		if s.Events != nil && s.Events.Topic != "" {
-			topicStr = s.Events.Topic
-			break
-		}
+	if i := core.StreamingSource(g); i >= 0 {
+		topicStr = g.Sources[i].Topic()
 	}
 	topic, err := cstream.ParseTopic(topicStr)
 	if err != nil {
