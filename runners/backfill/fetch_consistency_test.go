@@ -4,17 +4,22 @@ package backfill_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"cloud.google.com/go/bigtable/bttest"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
 	"github.com/chronon-go/chronon/core/api"
+	"github.com/chronon-go/chronon/core/config"
 	"github.com/chronon-go/chronon/fetcher"
 	"github.com/chronon-go/chronon/plugins/builtin"
 	"github.com/chronon-go/chronon/plugins/kv"
@@ -24,6 +29,7 @@ import (
 	"github.com/chronon-go/chronon/plugins/pluginhost"
 	"github.com/chronon-go/chronon/runners/backfill"
 	"github.com/chronon-go/chronon/runners/metadata"
+	"github.com/chronon-go/chronon/runners/pubsubdev"
 	"github.com/chronon-go/chronon/runners/stream"
 	"github.com/chronon-go/chronon/testing/oracle"
 )
@@ -205,9 +211,9 @@ func sameValue(got, want any) bool {
 }
 
 // TestFetchMutationsMatchBackfill: an entity GroupBy with mutations, its
-// snapshot of day D uploaded and the mutations of day D+1 streamed (as the
-// streaming job folds them, out of order and some twice): FetchJoin at a
-// left row's time on D+1 equals the backfilled row.
+// snapshot of day D uploaded and the mutations of day D+1 published to
+// Pub/Sub (pstest, out of order) and folded by the streaming job:
+// FetchJoin at a left row's time on D+1 equals the backfilled row.
 func TestFetchMutationsMatchBackfill(t *testing.T) {
 	ctx := context.Background()
 	for _, seed := range []uint64{5, 6, 7} {
@@ -244,21 +250,63 @@ func TestFetchMutationsMatchBackfill(t *testing.T) {
 			if _, err := metadata.Upload(ctx, store, []any{j}, batchEnd); err != nil {
 				t.Fatal(err)
 			}
-			var msgs []stream.Message
-			for i, r := range w.tables["data.user_mutations"] {
-				if r["ds"] == ds(last+1) {
-					msgs = append(msgs, stream.Message{ID: fmt.Sprint("m", i), Row: r, DS: ds(last + 1)})
-				}
-			}
-			msgs = append(msgs, msgs[:len(msgs)/3+1]...) // redeliveries
-			rng.Shuffle(len(msgs), func(a, b int) { msgs[a], msgs[b] = msgs[b], msgs[a] })
-			proc, err := stream.NewProcessor(ctx, g, w.types["data.user_mutations"], "exact", store)
+			// The day's mutations, published as JSON messages in random
+			// order to a local Pub/Sub, folded by the streaming job.
+			// (Redeliveries are runners/stream's tests.)
+			emu, err := pubsubdev.Serve(ctx, "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
 			}
-			st, err := proc.Process(ctx, msgs)
-			if err != nil || st.Events == 0 || st.Duplicates == 0 {
-				t.Fatalf("process: %+v, %v", st, err)
+			defer emu.Close()
+			client, err := pubsubdev.Connect(ctx, config.PubSub{Project: "local", Emulator: emu.Host()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.Close()
+			var lines []string
+			for _, r := range w.tables["data.user_mutations"] {
+				if r["ds"] != ds(last+1) {
+					continue
+				}
+				b, err := json.Marshal(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lines = append(lines, string(b))
+			}
+			rng.Shuffle(len(lines), func(a, b int) { lines[a], lines[b] = lines[b], lines[a] })
+			var mu sync.Mutex
+			folded := 0
+			rctx, cancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() {
+				done <- stream.Run(rctx, g, stream.Options{Client: client, Table: w.types["data.user_mutations"], WindowTail: "exact", Store: store,
+					OnBatch: func(s stream.Stats) { mu.Lock(); folded += s.Events + s.Duplicates; mu.Unlock() }})
+			}()
+			// The job creates its subscription first: messages published
+			// before it exists would not reach it.
+			for sub := "projects/local/subscriptions/chronon-test_user_mut"; ; time.Sleep(10 * time.Millisecond) {
+				if _, err := client.SubscriptionAdminClient.GetSubscription(ctx, &pubsubpb.GetSubscriptionRequest{Subscription: sub}); err == nil {
+					break
+				}
+			}
+			if _, err := pubsubdev.Publish(ctx, client, "users.mutations", strings.NewReader(strings.Join(lines, "\n")), pubsubdev.PublishOptions{Format: pubsubdev.FormatJSONL}); err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				mu.Lock()
+				n := folded
+				mu.Unlock()
+				if n >= len(lines) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("folded %d of %d messages", n, len(lines))
+				}
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
 			}
 			f := fetcher.New(store, fetcher.Options{})
 			compared := 0
