@@ -95,6 +95,9 @@ func Run(ctx context.Context, g *api.GroupBy, o Options) error {
 	defer dead.Stop()
 	sub := o.Client.Subscriber(subID)
 	sub.ReceiveSettings.MaxOutstandingMessages = 2 * o.MaxBatch
+	// Extend leases by the shortest step: the messages a killed job held
+	// are delivered again within about 10s, not after minutes.
+	sub.ReceiveSettings.MaxDurationPerAckExtension = 10 * time.Second
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -227,7 +230,9 @@ func ensureSubscription(ctx context.Context, c *pubsub.Client, id, topic string)
 		return fmt.Errorf("get subscription %s: %w", name, err)
 	}
 	_, err = c.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
-		Name: name, Topic: pubsubdev.TopicName(c, topic), AckDeadlineSeconds: 60,
+		// The shortest deadline: messages a killed job held come back
+		// within 10s; the client extends it while a batch is processed.
+		Name: name, Topic: pubsubdev.TopicName(c, topic), AckDeadlineSeconds: 10,
 	})
 	if err != nil && status.Code(err) != codes.AlreadyExists {
 		return fmt.Errorf("create subscription %s: %w", name, err)
