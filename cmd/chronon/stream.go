@@ -26,7 +26,10 @@ import (
 )
 
 func newStreamCmd(a *app) *cobra.Command {
-	var conf string
+	var (
+		conf        string
+		pullStreams int
+	)
 	var runner beamrun.Options
 	cmd := &cobra.Command{
 		Use:   "stream --conf GROUP_BY [--runner dataflow [--dry-run]]",
@@ -99,7 +102,7 @@ without creating or submitting anything.`,
 			var total stream.Stats
 			last := time.Now()
 			return stream.Run(ctx, g, stream.Options{
-				Client: client, Table: schema, WindowTail: a.cfg.WindowTail, Store: store, Log: a.log,
+				Client: client, Table: schema, WindowTail: a.cfg.WindowTail, Store: store, Log: a.log, PullStreams: pullStreams,
 				OnBatch: func(s stream.Stats) {
 					mu.Lock()
 					defer mu.Unlock()
@@ -118,6 +121,7 @@ without creating or submitting anything.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&conf, "conf", "", "group-by to stream (path or name)")
+	f.IntVar(&pullStreams, "pull-streams", 4, "streaming pulls receiving messages (direct runner); the local emulator needs dozens for thousands of events/s")
 	f.StringVar(&runner.Runner, "runner", "", "direct (this process consumes; the default) or dataflow (a Beam streaming job)")
 	f.StringVar(&runner.Project, "project", "", "Google Cloud project (dataflow; default: chronon.yaml's runner.project)")
 	f.StringVar(&runner.Region, "region", "", "Google Cloud region (dataflow; default: chronon.yaml's runner.region)")

@@ -38,6 +38,11 @@ type Options struct {
 	FlushEvery time.Duration
 	// OnBatch, when set, is called after each batch (progress, tests).
 	OnBatch func(Stats)
+	// PullStreams is how many streaming pulls receive messages (default
+	// 4). Pub/Sub's emulator (pstest) hands each stream about one message
+	// per 10ms, so a local run at thousands of events per second needs
+	// dozens; Pub/Sub itself delivers batches per stream.
+	PullStreams int
 }
 
 // received is a message waiting for its batch: the callback that got it
@@ -64,6 +69,9 @@ func Run(ctx context.Context, g *api.GroupBy, o Options) error {
 	}
 	if o.FlushEvery <= 0 {
 		o.FlushEvery = 20 * time.Millisecond
+	}
+	if o.PullStreams <= 0 {
+		o.PullStreams = 4
 	}
 	var topicStr string
 	if i := core.StreamingSource(g); i >= 0 {
@@ -95,6 +103,7 @@ func Run(ctx context.Context, g *api.GroupBy, o Options) error {
 	defer dead.Stop()
 	sub := o.Client.Subscriber(subID)
 	sub.ReceiveSettings.MaxOutstandingMessages = 2 * o.MaxBatch
+	sub.ReceiveSettings.NumGoroutines = o.PullStreams
 	// Extend leases by the shortest step: the messages a killed job held
 	// are delivered again within about 10s, not after minutes.
 	sub.ReceiveSettings.MaxDurationPerAckExtension = 10 * time.Second
