@@ -33,6 +33,20 @@ func ScanSchema(data *arrow.Schema) *arrow.Schema {
 	return arrow.NewSchema(fields, nil)
 }
 
+// TailMode is g's window tail mode under chronon.yaml's windowTail (its
+// customJson may override it).
+func TailMode(g *api.GroupBy, windowTail string) (agg.TailMode, error) {
+	tail, err := g.EffectiveWindowTail(windowTail)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", g.MetaData.GetName(), err)
+	}
+	mode, err := agg.ParseTailMode(tail)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", g.MetaData.GetName(), err)
+	}
+	return mode, nil
+}
+
 // Part is a compiled join part (or a GroupBy backfilled on its own).
 type Part struct {
 	JoinPart *api.JoinPart // nil for a GroupBy backfill
@@ -56,13 +70,9 @@ func compilePart(g *api.GroupBy, rule Rule, schemas SchemaFunc, windowTail strin
 	if len(g.Sources) == 0 {
 		return nil, fmt.Errorf("%s: sources: at least one source is required", name)
 	}
-	tail, err := g.EffectiveWindowTail(windowTail)
+	mode, err := TailMode(g, windowTail)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	mode, err := agg.ParseTailMode(tail)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
 	p := &Part{Rule: rule}
 	for i, s := range g.Sources {

@@ -62,13 +62,9 @@ func CompileStreaming(g *api.GroupBy, table *arrow.Schema, windowTail string) (*
 		return nil, fmt.Errorf("%s: no events source with a topic nor entities source with a mutationTopic to stream", name)
 	}
 	mutations := g.Sources[idx].Entities != nil
-	tail, err := g.EffectiveWindowTail(windowTail)
+	mode, err := TailMode(g, windowTail)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	mode, err := agg.ParseTailMode(tail)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
 	scan := ScanSchema(table)
 	src, err := CompileSource(name, fmt.Sprintf("sources[%d]", idx), g.Sources[idx], scan, SourceOptions{Mutations: mutations})

@@ -58,42 +58,19 @@ func Load(t testing.TB, store kv.Store) Fixture {
 	g := api.NewGroupBy(GroupBy, []*api.Source{api.EventsSource("data.purchases", q)}, []string{"user"},
 		api.Sum("price", api.Days(1)), api.CountOf("price"))
 	g.Accuracy = api.Ptr(api.Temporal)
-	selected := arrow.NewSchema([]arrow.Field{
-		{Name: "user", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "price", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-		{Name: "ts", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-	}, nil)
-	gb, err := backfill.CompileGroupBy(g, selected, agg.ExactTails)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := online.NewServingInfo(g, BatchDS, selected, "exact")
-	if err != nil {
-		t.Fatal(err)
-	}
-	infoBytes, err := online.MarshalServingInfo(info)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gb, infoBytes := compile(t, g, "price")
 	value := func(batchEnd int64, evs ...agg.Event) []byte {
 		return gb.Spec.AppendBatchValue(nil, gb.Spec.Batch(evs, batchEnd))
-	}
-	key := func(user string) []byte {
-		k, err := online.AppendKey(nil, []any{user})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
 	}
 	ds := g.MetaData.BatchDataset()
 	if err := store.CreateDataset(ctx, ds); err != nil {
 		t.Fatal(err)
 	}
 	entries := []kv.Entry{
-		{Key: key("u1"), TsMillis: BatchEnd, Value: value(BatchEnd,
+		{Key: key(t, "u1"), TsMillis: BatchEnd, Value: value(BatchEnd,
 			agg.Event{Ts: BatchEnd - 30*Hour, Values: []any{int64(7)}},
 			agg.Event{Ts: BatchEnd - 2*Hour, Values: []any{int64(5)}})},
-		{Key: key("u2"), TsMillis: BatchEnd - Day, Value: value(BatchEnd-Day,
+		{Key: key(t, "u2"), TsMillis: BatchEnd - Day, Value: value(BatchEnd-Day,
 			agg.Event{Ts: BatchEnd - 30*Hour, Values: []any{int64(1)}})},
 		{Key: []byte(api.ServingInfoKey), TsMillis: BatchEnd, Value: infoBytes},
 	}
@@ -145,30 +122,7 @@ func LoadStreaming(t testing.TB, store kv.Store) {
 	src.Events.Topic = "events.clicks/fields=ts,user,x"
 	g := api.NewGroupBy(Streaming, []*api.Source{src}, []string{"user"}, api.Sum("x", api.Hours(1)), api.CountOf("x"))
 	g.Accuracy = api.Ptr(api.Temporal)
-	selected := arrow.NewSchema([]arrow.Field{
-		{Name: "user", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "x", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-		{Name: "ts", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-	}, nil)
-	gb, err := backfill.CompileGroupBy(g, selected, agg.ExactTails)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := online.NewServingInfo(g, BatchDS, selected, "exact")
-	if err != nil {
-		t.Fatal(err)
-	}
-	infoBytes, err := online.MarshalServingInfo(info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := func(user string) []byte {
-		k, err := online.AppendKey(nil, []any{user})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
+	gb, infoBytes := compile(t, g, "x")
 	const minute = 60 * 1000
 	batch := gb.Spec.Batch([]agg.Event{
 		{Ts: BatchEnd - 120*minute, Values: []any{int64(2)}},
@@ -183,7 +137,7 @@ func LoadStreaming(t testing.TB, store kv.Store) {
 		}
 	}
 	put(g.MetaData.BatchDataset(),
-		kv.Entry{Key: key("u1"), TsMillis: BatchEnd, Value: gb.Spec.AppendBatchValue(nil, batch)},
+		kv.Entry{Key: key(t, "u1"), TsMillis: BatchEnd, Value: gb.Spec.AppendBatchValue(nil, batch)},
 		kv.Entry{Key: []byte(api.ServingInfoKey), TsMillis: BatchEnd, Value: infoBytes})
 	type ev struct {
 		id string
@@ -200,6 +154,40 @@ func LoadStreaming(t testing.TB, store kv.Store) {
 	u1a := tile(ev{"m1", BatchEnd + 10*minute, 4}, ev{"m1", BatchEnd + 10*minute, 4})
 	u1b := tile(ev{"m2", BatchEnd + 20*minute, 8})
 	u9 := tile(ev{"m3", BatchEnd + 10*minute, 3})
-	u1a.Key, u1b.Key, u9.Key = key("u1"), key("u1"), key("u9")
+	u1a.Key, u1b.Key, u9.Key = key(t, "u1"), key(t, "u1"), key(t, "u9")
 	put(g.MetaData.StreamingDataset(), u1a, u1b, u9)
+}
+
+// compile compiles a GroupBy keyed by user (string) with one long value
+// column over its selected schema, and encodes its serving info.
+func compile(t testing.TB, g *api.GroupBy, value string) (*backfill.GroupBy, []byte) {
+	t.Helper()
+	selected := arrow.NewSchema([]arrow.Field{
+		{Name: "user", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: value, Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "ts", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	gb, err := backfill.CompileGroupBy(g, selected, agg.ExactTails)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := online.NewServingInfo(g, BatchDS, selected, "exact")
+	if err != nil {
+		t.Fatal(err)
+	}
+	infoBytes, err := online.MarshalServingInfo(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gb, infoBytes
+}
+
+// key encodes a user key as uploads do.
+func key(t testing.TB, user string) []byte {
+	t.Helper()
+	k, err := online.AppendKey(nil, []any{user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -19,7 +19,6 @@ import (
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
 	"github.com/chronon-go/chronon/core/api"
-	"github.com/chronon-go/chronon/core/config"
 	"github.com/chronon-go/chronon/fetcher"
 	"github.com/chronon-go/chronon/plugins/builtin"
 	"github.com/chronon-go/chronon/plugins/kv"
@@ -32,6 +31,7 @@ import (
 	"github.com/chronon-go/chronon/runners/pubsubdev"
 	"github.com/chronon-go/chronon/runners/stream"
 	"github.com/chronon-go/chronon/testing/oracle"
+	"github.com/chronon-go/chronon/testing/testkit"
 )
 
 // servedJoin joins checkouts made after the last uploaded day with every
@@ -253,16 +253,7 @@ func TestFetchMutationsMatchBackfill(t *testing.T) {
 			// The day's mutations, published as JSON messages in random
 			// order to a local Pub/Sub, folded by the streaming job.
 			// (Redeliveries are runners/stream's tests.)
-			emu, err := pubsubdev.Serve(ctx, "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer emu.Close()
-			client, err := pubsubdev.Connect(ctx, config.PubSub{Project: "local", Emulator: emu.Host()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Close()
+			client := testkit.PubSub(t)
 			var lines []string
 			for _, r := range w.tables["data.user_mutations"] {
 				if r["ds"] != ds(last+1) {

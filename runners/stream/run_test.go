@@ -17,12 +17,12 @@ import (
 
 	"github.com/chronon-go/chronon/core/agg"
 	core "github.com/chronon-go/chronon/core/backfill"
-	"github.com/chronon-go/chronon/core/config"
 	"github.com/chronon-go/chronon/fetcher"
 	"github.com/chronon-go/chronon/plugins/kv/sqlite"
 	"github.com/chronon-go/chronon/runners/pubsubdev"
 	"github.com/chronon-go/chronon/runners/stream"
 	"github.com/chronon-go/chronon/testing/oracle"
+	"github.com/chronon-go/chronon/testing/testkit"
 )
 
 // TestRunOnEmulator: events published to the topic (CSV, as Chronon's
@@ -31,16 +31,7 @@ import (
 // go to the dead-letter topic with their reason; fetches equal the oracle.
 func TestRunOnEmulator(t *testing.T) {
 	ctx := context.Background()
-	emu, err := pubsubdev.Serve(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer emu.Close()
-	client, err := pubsubdev.Connect(ctx, config.PubSub{Project: "local", Emulator: emu.Host()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := testkit.PubSub(t)
 	store, err := sqlite.Open(t.TempDir()+"/kv.db", nil)
 	if err != nil {
 		t.Fatal(err)
