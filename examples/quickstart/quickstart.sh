@@ -81,8 +81,13 @@ trap - EXIT
 
 pubsub_port="${QUICKSTART_PUBSUB_PORT:-8085}"
 echo "== streaming: a local Pub/Sub emulator, the returns group-by's streaming job, one new return"
-"$chronon" dev pubsub --addr "127.0.0.1:$pubsub_port" >/dev/null &
+"$chronon" dev pubsub --addr "127.0.0.1:$pubsub_port" >.chronon/pubsub.out &
 emulator=$!
+# It prints the export line once it listens.
+for _ in $(seq 100); do
+  grep -q PUBSUB_EMULATOR_HOST .chronon/pubsub.out 2>/dev/null && break
+  sleep 0.1
+done
 export PUBSUB_EMULATOR_HOST="127.0.0.1:$pubsub_port"
 "$chronon" stream --conf quickstart.returns.v1 2>.chronon/stream.log &
 streamer=$!
@@ -91,6 +96,10 @@ trap 'kill "$streamer" "$emulator" 2>/dev/null || true' EXIT
 # to it: wait for the job to say it is streaming.
 for _ in $(seq 100); do
   grep -q 'msg=streaming' .chronon/stream.log 2>/dev/null && break
+  if ! kill -0 "$streamer" 2>/dev/null; then
+    cat .chronon/stream.log >&2
+    exit 1
+  fi
   sleep 0.1
 done
 fetch_returns() {
