@@ -109,13 +109,12 @@ func NewStreamJob(g *api.GroupBy, table *arrow.Schema, windowTail, project strin
 	return j, nil
 }
 
-// StreamTopic is the Chronon topic string of g's streaming source, its first
-// events source with a topic, or "" when it has none.
+// StreamTopic is the Chronon topic string of g's streamed source
+// (backfill.StreamingSource: an events topic or an entity mutation topic),
+// or "" when it has none.
 func StreamTopic(g *api.GroupBy) string {
-	for _, s := range g.Sources {
-		if s.Events != nil && s.Events.Topic != "" {
-			return s.Events.Topic
-		}
+	if i := backfill.StreamingSource(g); i >= 0 {
+		return g.Sources[i].Topic()
 	}
 	return ""
 }
@@ -316,7 +315,11 @@ func (f *streamKeyFn) ProcessElement(ctx context.Context, et beam.EventTime, m *
 	row, err := f.c.Decoder.Decode(m.GetData())
 	var key []byte
 	ok := false
-	if err == nil {
+	switch {
+	case err != nil:
+	case f.c.Streaming.Mutations:
+		key, _, ok, err = f.c.Streaming.Mutation(row, ds)
+	default:
 		key, _, ok, err = f.c.Streaming.Event(row, ds)
 	}
 	switch {
