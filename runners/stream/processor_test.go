@@ -54,8 +54,16 @@ func streamedGroupBy() *api.GroupBy {
 // would) fetch the oracle's value at random times after the batch end.
 func TestProcessedTilesServeOracleValues(t *testing.T) {
 	ctx := context.Background()
-	for _, seed := range []uint64{1, 2, 3} {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+	for _, tc := range []struct {
+		seed uint64
+		tail string
+	}{{1, "exact"}, {2, "exact"}, {3, "exact"}, {4, "hop"}, {5, "hop"}} {
+		seed, tail := tc.seed, tc.tail
+		mode, omode := agg.ExactTails, oracle.Exact
+		if tail == "hop" {
+			mode, omode = agg.HopTails, oracle.Hop
+		}
+		t.Run(fmt.Sprint("seed", seed, "/", tail), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 9))
 			g := streamedGroupBy()
 			store, err := sqlite.Open(t.TempDir()+"/kv.db", nil)
@@ -66,7 +74,7 @@ func TestProcessedTilesServeOracleValues(t *testing.T) {
 			users := []string{"a", "b", "c"}
 			valid := map[string][]oracle.Event{}
 			// Batch data: events of the three days before the batch end.
-			gb, err := core.CompileGroupBy(g, selected, agg.ExactTails)
+			gb, err := core.CompileGroupBy(g, selected, mode)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,7 +85,7 @@ func TestProcessedTilesServeOracleValues(t *testing.T) {
 				batchEvents[u] = append(batchEvents[u], e)
 				valid[u] = append(valid[u], oracle.Event{Ts: e.Ts, Values: map[string]any{"x": e.Values[0]}})
 			}
-			uploadBatch(t, store, g, gb, batchEvents)
+			uploadBatchTail(t, store, g, gb, batchEvents, tail)
 
 			// Streamed messages after the batch end.
 			var msgs []stream.Message
@@ -103,11 +111,11 @@ func TestProcessedTilesServeOracleValues(t *testing.T) {
 			}
 			rng.Shuffle(len(msgs), func(i, j int) { msgs[i], msgs[j] = msgs[j], msgs[i] })
 			var total stream.Stats
-			proc := newProcessor(t, store, g)
+			proc := newProcessorTail(t, store, g, tail)
 			for len(msgs) > 0 {
 				n := min(len(msgs), 1+rng.IntN(40))
 				if rng.IntN(4) == 0 {
-					proc = newProcessor(t, store, g) // a restart: nothing in memory
+					proc = newProcessorTail(t, store, g, tail) // a restart: nothing in memory
 				}
 				st, err := proc.Process(ctx, msgs[:n])
 				if err != nil {
@@ -133,7 +141,7 @@ func TestProcessedTilesServeOracleValues(t *testing.T) {
 				}
 				for _, part := range parts {
 					col := part.OutputColumnName()
-					if err := oracle.Check(part, arrow.PrimitiveTypes.Int64, valid[u], T, oracle.Exact, res.Values[col], oracle.CheckOptions{}); err != nil {
+					if err := oracle.Check(part, arrow.PrimitiveTypes.Int64, valid[u], T, omode, res.Values[col], oracle.CheckOptions{}); err != nil {
 						t.Errorf("user %s at batch end + %dms: %s: %v", u, T-batchEnd, col, err)
 					}
 				}
@@ -142,9 +150,9 @@ func TestProcessedTilesServeOracleValues(t *testing.T) {
 	}
 }
 
-func newProcessor(t *testing.T, store kv.Store, g *api.GroupBy) *stream.Processor {
+func newProcessorTail(t *testing.T, store kv.Store, g *api.GroupBy, tail string) *stream.Processor {
 	t.Helper()
-	p, err := stream.NewProcessor(context.Background(), g, table, "exact", store)
+	p, err := stream.NewProcessor(context.Background(), g, table, tail, store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,8 +166,14 @@ var selected = arrow.NewSchema([]arrow.Field{table.Field(0), table.Field(1), tab
 // chronon upload does.
 func uploadBatch(t *testing.T, store kv.Store, g *api.GroupBy, gb *core.GroupBy, events map[string][]agg.Event) {
 	t.Helper()
+	uploadBatchTail(t, store, g, gb, events, "exact")
+}
+
+// uploadBatchTail is uploadBatch under window tail mode tail.
+func uploadBatchTail(t *testing.T, store kv.Store, g *api.GroupBy, gb *core.GroupBy, events map[string][]agg.Event, tail string) {
+	t.Helper()
 	ctx := context.Background()
-	info, err := online.NewServingInfo(g, batch.DSOfMillis(batchEnd-1), selected, "exact")
+	info, err := online.NewServingInfo(g, batch.DSOfMillis(batchEnd-1), selected, tail)
 	if err != nil {
 		t.Fatal(err)
 	}
