@@ -44,6 +44,8 @@ bench: build
 	$(GO) run ./testing/bench/backfillbench
 	@echo "== fetch: open-loop load on chronon serve (quickstart/training_set.v2) vs GET /ping, 2000 req/s"
 	$(GO) run ./testing/bench/fetchbench --chronon $(BIN)
+	@echo "== streaming: publish -> visible-in-fetch freshness at 5000 events/s (pstest, streaming job, fetcher)"
+	$(GO) run ./testing/bench/streambench
 
 ## quickstart: generate the quickstart data, import it, compile, backfill the training set, upload to the KV store
 quickstart: build
