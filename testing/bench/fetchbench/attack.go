@@ -21,6 +21,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/chronon-go/chronon/plugins/kv"
+	"github.com/chronon-go/chronon/testing/bench/benchkit"
 )
 
 // schedule is an open-loop, constant-rate vegeta.Pacer: request k (from
@@ -256,16 +257,16 @@ func (t *tally) stats(name string) stats {
 	s := stats{Name: name, Requests: len(t.latency), Errors: t.errors, Checked: t.checked, ErrorKinds: t.kinds, Examples: t.example}
 	lat := slices.Clone(t.latency)
 	slices.Sort(lat)
-	s.P50, s.P99, s.P999 = percentile(lat, 0.50), percentile(lat, 0.99), percentile(lat, 0.999)
+	s.P50, s.P99, s.P999 = benchkit.Percentile(lat, 0.50), benchkit.Percentile(lat, 0.99), benchkit.Percentile(lat, 0.999)
 	if len(lat) > 0 {
 		s.Max = lat[len(lat)-1]
 	}
 	svc := slices.Clone(t.service)
 	slices.Sort(svc)
-	s.ServiceP99 = percentile(svc, 0.99)
+	s.ServiceP99 = benchkit.Percentile(svc, 0.99)
 	lag := slices.Clone(t.lag)
 	slices.Sort(lag)
-	s.LagP99 = percentile(lag, 0.99)
+	s.LagP99 = benchkit.Percentile(lag, 0.99)
 	if len(lag) > 0 {
 		s.LagMax = lag[len(lag)-1]
 	}
@@ -273,17 +274,6 @@ func (t *tally) stats(name string) stats {
 		s.Throughput = float64(s.Requests-s.Errors) / t.span.Seconds()
 	}
 	return s
-}
-
-// percentile returns the p-th quantile (0 < p <= 1) of sorted durations by
-// nearest rank: the smallest value that at least a fraction p of the
-// values are less than or equal to. 0 for no values.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(math.Ceil(p * float64(len(sorted))))
-	return sorted[min(max(rank, 1), len(sorted))-1]
 }
 
 // attackOptions configure the attacks.

@@ -23,6 +23,7 @@ import (
 	"github.com/chronon-go/chronon/core/api"
 	"github.com/chronon-go/chronon/core/online"
 	"github.com/chronon-go/chronon/plugins/kv/sqlite"
+	"github.com/chronon-go/chronon/testing/bench/benchkit"
 )
 
 // maxRatio is the requirement: fetch p99 at most this many times the ping
@@ -98,16 +99,10 @@ func run(ctx context.Context, args []string, w io.Writer) (*report, error) {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if *quick {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		var applied []string
-		for _, d := range []struct{ flag, value string }{{"rate", "200"}, {"duration", "3s"}, {"warmup", "1s"}} {
-			if !set[d.flag] {
-				fs.Set(d.flag, d.value)
-				applied = append(applied, "--"+d.flag+" "+d.value)
-			}
+		var err error
+		if c.DefaultsApplied, err = benchkit.ApplyDefaults(fs, [][2]string{{"rate", "200"}, {"duration", "3s"}, {"warmup", "1s"}}); err != nil {
+			return nil, err
 		}
-		c.DefaultsApplied = strings.Join(applied, " ")
 	}
 	switch {
 	case c.Rate <= 0:

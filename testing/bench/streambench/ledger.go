@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/chronon-go/chronon/testing/bench/benchkit"
 )
 
 // schedule is the publisher's open-loop, constant-rate schedule: event seq
@@ -137,22 +139,11 @@ type dist struct {
 // distOf sorts ds in place and summarizes it.
 func distOf(ds []time.Duration) dist {
 	slices.Sort(ds)
-	d := dist{N: len(ds), P50: percentile(ds, 0.50), P90: percentile(ds, 0.90), P99: percentile(ds, 0.99)}
+	d := dist{N: len(ds), P50: benchkit.Percentile(ds, 0.50), P90: benchkit.Percentile(ds, 0.90), P99: benchkit.Percentile(ds, 0.99)}
 	if len(ds) > 0 {
 		d.Max = ds[len(ds)-1]
 	}
 	return d
-}
-
-// percentile returns the p-th quantile (0 < p <= 1) of sorted durations by
-// nearest rank: the smallest value that at least a fraction p of the
-// values are less than or equal to. 0 for no values.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(math.Ceil(p * float64(len(sorted))))
-	return sorted[min(max(rank, 1), len(sorted))-1]
 }
 
 // delivery returns the delivery latencies of the measured events

@@ -30,6 +30,7 @@ import (
 	"github.com/chronon-go/chronon/plugins/kv/sqlite"
 	"github.com/chronon-go/chronon/runners/pubsubdev"
 	"github.com/chronon-go/chronon/runners/stream"
+	"github.com/chronon-go/chronon/testing/bench/benchkit"
 )
 
 // maxFreshnessP99 is the requirement: publish -> visible-in-fetch p99.
@@ -132,18 +133,10 @@ func run(ctx context.Context, args []string, w, errw io.Writer) (*report, error)
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if *quick {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		var applied []string
-		for _, d := range []struct{ flag, value string }{{"rate", "500"}, {"duration", "3s"}, {"warmup", "500ms"}, {"keys", "200"}} {
-			if !set[d.flag] {
-				if err := fs.Set(d.flag, d.value); err != nil {
-					return nil, err
-				}
-				applied = append(applied, "--"+d.flag+" "+d.value)
-			}
+		var err error
+		if c.DefaultsApplied, err = benchkit.ApplyDefaults(fs, [][2]string{{"rate", "500"}, {"duration", "3s"}, {"warmup", "500ms"}, {"keys", "200"}}); err != nil {
+			return nil, err
 		}
-		c.DefaultsApplied = strings.Join(applied, " ")
 	}
 	switch {
 	case c.Rate <= 0:

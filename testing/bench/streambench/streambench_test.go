@@ -20,6 +20,7 @@ import (
 	"github.com/chronon-go/chronon/fetcher"
 	"github.com/chronon-go/chronon/plugins/kv/sqlite"
 	"github.com/chronon-go/chronon/runners/stream"
+	"github.com/chronon-go/chronon/testing/bench/benchkit"
 )
 
 // TestQuickEndToEnd runs `streambench --quick` for real: pstest, the
@@ -117,7 +118,7 @@ func TestProbeEvery(t *testing.T) {
 }
 
 func TestPercentile(t *testing.T) {
-	if percentile(nil, 0.5) != 0 {
+	if benchkit.Percentile(nil, 0.5) != 0 {
 		t.Error("percentile of nothing")
 	}
 	var ds []time.Duration
@@ -131,7 +132,7 @@ func TestPercentile(t *testing.T) {
 	}
 	// Nearest rank: of 10 values, p99 is the largest, p50 the 5th.
 	ten := []time.Duration{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
-	if percentile(ten, 0.99) != 10 || percentile(ten, 0.5) != 5 || percentile(ten, 0.9) != 9 || percentile(ten[:1], 0.99) != 1 {
+	if benchkit.Percentile(ten, 0.99) != 10 || benchkit.Percentile(ten, 0.5) != 5 || benchkit.Percentile(ten, 0.9) != 9 || benchkit.Percentile(ten[:1], 0.99) != 1 {
 		t.Error("nearest rank")
 	}
 }
