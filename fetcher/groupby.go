@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -28,6 +29,10 @@ type servingGroupBy struct {
 	// a streaming source ("" otherwise); mutations says it holds an entity
 	// source's mutation rows rather than event tiles.
 	streamDataset string
+	// noStreamUntil (unix ms) skips streaming reads while the streaming
+	// dataset is known not to exist (no job has run yet): a fetch then
+	// needs no KV call at all when its batch value is cached.
+	noStreamUntil atomic.Int64
 	mutations     bool
 	valueTypes    []arrow.DataType // of the event values (mutation rows)
 	keys          []string
@@ -203,7 +208,7 @@ func (f *Fetcher) lookupAll(ctx context.Context, lks []lookup) []lookupResult {
 		} else {
 			ask(ck, kv.GetRequest{Dataset: lk.gb.dataset, Key: lk.key}, i)
 		}
-		if lk.gb.streamDataset != "" {
+		if lk.gb.streamDataset != "" && f.now().UnixMilli() >= lk.gb.noStreamUntil.Load() {
 			// AfterMillis 0 would mean "latest only": ask from 1 at least.
 			after := max(lk.gb.info.BatchEnd, 1)
 			ask("s\x00"+lk.gb.streamDataset+"\x00"+string(lk.key), kv.GetRequest{Dataset: lk.gb.streamDataset, Key: lk.key, AfterMillis: after}, i)
@@ -232,7 +237,8 @@ func (f *Fetcher) lookupAll(ctx context.Context, lks []lookup) []lookupResult {
 			}
 			switch {
 			case streaming && errors.Is(rerr, kv.ErrNoDataset):
-				// No streaming job has written yet.
+				// No streaming job has written yet; look again later.
+				gb.noStreamUntil.Store(f.now().Add(f.opts.MetadataTTL).UnixMilli())
 			case rerr != nil:
 				fail(fmt.Errorf("group_by %s: kv read: %w", gb.name, rerr))
 			case streaming:
