@@ -65,18 +65,7 @@ func TestMutationsOnDirectRunner(t *testing.T) {
 		msgs = append(msgs, &pubsubpb.PubsubMessage{MessageId: fmt.Sprint("m", i%len(rows)), Data: []byte(r),
 			PublishTime: timestamppb.New(time.UnixMilli(batchEnd + 30*minute))})
 	}
-	beamrun.Init()
-	p, s := beam.NewPipelineWithRoot()
-	grouped, _, err := transforms.KeyStreamEvents(s, job, beam.Create(s, msgs...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := stream.Fold(s, job, grouped); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := direct.Execute(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	foldOnDirect(t, job, msgs...)
 	f := fetcher.New(store, fetcher.Options{})
 	for _, tc := range []struct {
 		user       string
@@ -102,21 +91,29 @@ func TestMutationsOnDirectRunner(t *testing.T) {
 	// retracts it.
 	retract := &pubsubpb.PubsubMessage{MessageId: "r1", PublishTime: timestamppb.New(time.UnixMilli(batchEnd)),
 		Data: fmt.Appendf(nil, "a,100,%d,%d,true", batchEnd-10*minute, batchEnd+minute)}
-	p, s = beam.NewPipelineWithRoot()
-	grouped, _, err = transforms.KeyStreamEvents(s, job, beam.Create(s, retract))
+	foldOnDirect(t, job, retract)
+	for at, want := range map[int64]any{batchEnd + 30*1000: int64(100), batchEnd + 2*minute: nil} {
+		res := f.FetchGroupBy(ctx, []fetcher.Request{{Name: "t.scores", Keys: map[string]any{"user": "a"}, AtMillis: at}})[0]
+		if res.Err != nil || res.Values["x_sum_1d"] != want {
+			t.Errorf("a at batch end + %dms: %v (%v), want sum %v", at-batchEnd, res.Values, res.Err, want)
+		}
+	}
+}
+
+// foldOnDirect keys and folds messages with the Dataflow pipeline's
+// transforms on the direct runner.
+func foldOnDirect(t *testing.T, job *transforms.StreamJob, msgs ...any) {
+	t.Helper()
+	beamrun.Init()
+	p, s := beam.NewPipelineWithRoot()
+	grouped, _, err := transforms.KeyStreamEvents(s, job, beam.Create(s, msgs...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := stream.Fold(s, job, grouped); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := direct.Execute(ctx, p); err != nil {
+	if _, err := direct.Execute(context.Background(), p); err != nil {
 		t.Fatal(err)
-	}
-	for at, want := range map[int64]any{batchEnd + 30*1000: int64(100), batchEnd + 2*minute: nil} {
-		res := f.FetchGroupBy(ctx, []fetcher.Request{{Name: "t.scores", Keys: map[string]any{"user": "a"}, AtMillis: at}})[0]
-		if res.Err != nil || res.Values["x_sum_1d"] != want {
-			t.Errorf("a at batch end + %dms: %v (%v), want sum %v", at-batchEnd, res.Values, res.Err, want)
-		}
 	}
 }

@@ -13,11 +13,9 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
-	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/chronon-go/chronon/core/agg"
 	core "github.com/chronon-go/chronon/core/backfill"
-	"github.com/chronon-go/chronon/fetcher"
 	"github.com/chronon-go/chronon/plugins/kv/sqlite"
 	"github.com/chronon-go/chronon/runners/pubsubdev"
 	"github.com/chronon-go/chronon/runners/stream"
@@ -120,21 +118,7 @@ func TestRunOnEmulator(t *testing.T) {
 	waitFor(120, 3)
 	stop()
 
-	f := fetcher.New(store, fetcher.Options{})
-	for q := 0; q < 40; q++ {
-		u := []string{"a", "b"}[rng.IntN(2)]
-		T := batchEnd + rng.Int64N(4*hour)
-		res := f.FetchGroupBy(ctx, []fetcher.Request{{Name: "t.clicks", Keys: map[string]any{"user": u}, AtMillis: T}})[0]
-		if res.Err != nil {
-			t.Fatal(res.Err)
-		}
-		for _, part := range g.AggregationParts() {
-			col := part.OutputColumnName()
-			if err := oracle.Check(part, arrow.PrimitiveTypes.Int64, valid[u], T, oracle.Exact, res.Values[col], oracle.CheckOptions{}); err != nil {
-				t.Errorf("user %s at batch end + %dms: %s: %v", u, T-batchEnd, col, err)
-			}
-		}
-	}
+	checkFetches(t, store, g, valid, rng)
 
 	// The three malformed messages, with their reasons.
 	dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
