@@ -40,23 +40,17 @@ import (
 // joined from an int64 column, and derivations. (Entity mutations after
 // the batch end arrive by streaming, not tested here.)
 func servedJoin() *api.Join {
-	left := api.EventsSource("data.late_checkouts", api.NewQuery(api.Selects("lid", "buyer", "store_id"), "ts"))
-	m := map[string]string{"buyer": "user"}
-	snap := api.Part(purchasesGB("test.purchases_snapshot", api.Snapshot), m)
-	snap.Prefix = api.Ptr("snap")
-	j := api.NewJoin("test.served_join", left,
-		api.Part(purchasesGB("test.purchases", api.Temporal), m),
-		snap,
-		api.Part(usersPassthrough(), m),
-		api.Part(usersAgg(), m),
-		api.Part(byStore(), map[string]string{"store_id": "store"}))
-	j.MetaData.OutputNamespace = "out"
+	j := eventsJoin()
+	j.MetaData.Name = "test.served_join"
 	j.MetaData.Online = true
-	j.Derivations = []*api.Derivation{
-		{Name: "*", Expression: "*"},
-		{Name: "spend_per_score", Expression: "test_purchases_price_sum_1d / test_user_score_score"},
-		{Name: "buyer_id", Expression: "buyer"},
+	j.Left = api.EventsSource("data.late_checkouts", api.NewQuery(api.Selects("lid", "buyer", "store_id"), "ts"))
+	parts := j.JoinParts[:0]
+	for _, jp := range j.JoinParts {
+		if jp.GroupBy.MetaData.Name != usersMutations().MetaData.Name {
+			parts = append(parts, jp)
+		}
 	}
+	j.JoinParts = parts
 	return j
 }
 

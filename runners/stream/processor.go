@@ -4,6 +4,7 @@ package stream
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -209,7 +210,11 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) (Stats, error) 
 	return stats, nil
 }
 
-func tileID(r tileRef) string { return fmt.Sprintf("%s\x00%d", r.key, r.start) }
+// tileID identifies a tile in the cache: key bytes, then the start. It is
+// computed per event, so it avoids fmt.
+func tileID(r tileRef) string {
+	return string(binary.BigEndian.AppendUint64(append([]byte(nil), r.key...), uint64(r.start)))
+}
 
 // load makes sure every referenced tile is in memory: cached, read back
 // from the store (a restarted job), or new.
