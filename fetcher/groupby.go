@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -188,83 +189,102 @@ type batchEntry struct {
 
 // lookupAll fetches every lookup with one KV call: the batch values not
 // in the cache and, for GroupBys with a streaming source, the streaming
-// tiles after the batch end (never cached: they change all the time).
+// tiles after the batch end (never cached: they change all the time) with
+// the chunks of the spans a window tail may cut. A span cut otherwise (by
+// the head, or a tail the guess missed) costs a second call.
 func (f *Fetcher) lookupAll(ctx context.Context, lks []lookup) []lookupResult {
 	out := make([]lookupResult, len(lks))
 	entries := make([]*batchEntry, len(lks))
 	streams := make([]streamed, len(lks))
-	var reqs []kv.GetRequest
-	pending := map[string][]int{} // request -> lookups waiting for it
-	ask := func(ck string, req kv.GetRequest, i int) {
-		if _, ok := pending[ck]; !ok {
-			reqs = append(reqs, req)
-		}
-		pending[ck] = append(pending[ck], i)
-	}
+	var rb requestBatch
 	for i, lk := range lks {
 		ck := "b\x00" + lk.gb.dataset + "\x00" + string(lk.key)
 		if e, ok := f.batches.get(ck); ok && e.batchEnd == lk.gb.info.BatchEnd {
 			entries[i] = e
 		} else {
-			ask(ck, kv.GetRequest{Dataset: lk.gb.dataset, Key: lk.key}, i)
+			rb.ask(ck, kv.GetRequest{Dataset: lk.gb.dataset, Key: lk.key}, i)
 		}
 		if lk.gb.streamDataset != "" && f.now().UnixMilli() >= lk.gb.noStreamUntil.Load() {
 			// AfterMillis 0 would mean "latest only": ask from 1 at least.
 			after := max(lk.gb.info.BatchEnd, 1)
-			ask("s\x00"+lk.gb.streamDataset+"\x00"+string(lk.key), kv.GetRequest{Dataset: lk.gb.streamDataset, Key: lk.key, AfterMillis: after}, i)
-		}
-	}
-	if len(reqs) > 0 {
-		res, err := f.multiGet(ctx, reqs)
-		for ri, req := range reqs {
-			streaming := req.AfterMillis > 0
-			ck := "b\x00" + req.Dataset + "\x00" + string(req.Key)
-			if streaming {
-				ck = "s" + ck[1:]
-			}
-			waiting := pending[ck]
-			gb := lks[waiting[0]].gb
-			fail := func(err error) {
-				for _, i := range waiting {
-					if out[i].err == nil {
-						out[i].err = err
-					}
-				}
-			}
-			rerr := err
-			if rerr == nil {
-				rerr = res[ri].Err
-			}
-			switch {
-			case streaming && errors.Is(rerr, kv.ErrNoDataset):
-				// No streaming job has written yet; look again later.
-				gb.noStreamUntil.Store(f.now().Add(f.opts.MetadataTTL).UnixMilli())
-			case rerr != nil:
-				fail(fmt.Errorf("group_by %s: kv read: %w", gb.name, rerr))
-			case streaming:
-				sd, derr := gb.decodeStreamed(res[ri].Values)
-				if derr != nil {
-					fail(derr)
-					continue
-				}
-				for _, i := range waiting {
-					streams[i] = sd
-				}
-			default:
-				e, derr := gb.decode(res[ri].Values)
-				if derr != nil {
-					fail(derr)
-					continue
-				}
-				f.batches.put(ck, e)
-				for _, i := range waiting {
-					entries[i] = e
+			rb.ask("s\x00"+lk.gb.streamDataset+"\x00"+string(lk.key), kv.GetRequest{Dataset: lk.gb.streamDataset, Key: lk.key, AfterMillis: after}, i)
+			if !lk.gb.mutations {
+				for _, span := range lk.gb.gb.Spec.TailSpans(lk.gb.info.BatchEnd, lk.t) {
+					rb.askChunks(lk, span, i)
 				}
 			}
 		}
 	}
+	fail := func(waiting []int, err error) {
+		for _, i := range waiting {
+			if out[i].err == nil {
+				out[i].err = err
+			}
+		}
+	}
+	f.runBatch(ctx, &rb, func(pr pendingReq, waiting []int, vals []kv.Entry, rerr error) {
+		gb := lks[waiting[0]].gb
+		switch {
+		case pr.kind != 'b' && errors.Is(rerr, kv.ErrNoDataset):
+			// No streaming job has written yet; look again later.
+			gb.noStreamUntil.Store(f.now().Add(f.opts.MetadataTTL).UnixMilli())
+		case rerr != nil:
+			fail(waiting, fmt.Errorf("group_by %s: kv read: %w", gb.name, rerr))
+		case pr.kind == 'c':
+			for _, i := range waiting {
+				streams[i].addChunks(pr.span, vals)
+			}
+		case pr.kind == 's':
+			sd, derr := gb.decodeStreamed(vals)
+			if derr != nil {
+				fail(waiting, derr)
+				return
+			}
+			for _, i := range waiting {
+				// Each lookup gets its own tiles: attachFine sets their fine
+				// sub-tiles by what that lookup read.
+				streams[i].tiles, streams[i].spans, streams[i].chunks, streams[i].muts = slices.Clone(sd.tiles), sd.spans, sd.chunks, sd.muts
+			}
+		default:
+			e, derr := gb.decode(vals)
+			if derr != nil {
+				fail(waiting, derr)
+				return
+			}
+			f.batches.put(pr.ck, e)
+			for _, i := range waiting {
+				entries[i] = e
+			}
+		}
+	})
+	// Spans a window edge cuts need their fine sub-tiles: from the chunks
+	// read along, or read now.
+	var more requestBatch
+	for i, lk := range lks {
+		if out[i].err != nil || len(streams[i].tiles) == 0 {
+			continue
+		}
+		for _, ti := range lk.gb.gb.Spec.CutTiles(lk.gb.info.BatchEnd, streams[i].tiles, lk.t) {
+			if span := streams[i].spans[ti]; !streams[i].hasChunks(span) {
+				more.askChunks(lk, span, i)
+			}
+		}
+	}
+	f.runBatch(ctx, &more, func(pr pendingReq, waiting []int, vals []kv.Entry, rerr error) {
+		if rerr != nil {
+			fail(waiting, fmt.Errorf("group_by %s: kv read: %w", lks[waiting[0]].gb.name, rerr))
+			return
+		}
+		for _, i := range waiting {
+			streams[i].addChunks(pr.span, vals)
+		}
+	})
 	for i, e := range entries {
 		if e == nil || out[i].err != nil {
+			continue
+		}
+		if err := streams[i].attachFine(lks[i].gb); err != nil {
+			out[i].err = err
 			continue
 		}
 		out[i].row, out[i].err = f.finalize(lks[i], e, streams[i])
@@ -272,16 +292,109 @@ func (f *Fetcher) lookupAll(ctx context.Context, lks []lookup) []lookupResult {
 	return out
 }
 
-// streamed is a key's streaming data after the batch end: event tiles,
-// or an entity source's mutation rows.
+// requestBatch collects the KV requests of a fetch, each asked once
+// however many lookups wait for it.
+type requestBatch struct {
+	reqs    []kv.GetRequest
+	pend    []pendingReq
+	waiting map[string][]int // by pendingReq.ck: the lookups waiting
+}
+
+// pendingReq says what a request in a requestBatch is for: kind 'b' a
+// batch value, 's' streaming tiles, 'c' the chunks of the span at span.
+type pendingReq struct {
+	ck   string
+	kind byte
+	span int64
+}
+
+func (rb *requestBatch) ask(ck string, req kv.GetRequest, i int) {
+	rb.add(pendingReq{ck: ck, kind: ck[0]}, req, i)
+}
+
+func (rb *requestBatch) add(pr pendingReq, req kv.GetRequest, i int) {
+	if rb.waiting == nil {
+		rb.waiting = map[string][]int{}
+	}
+	if _, ok := rb.waiting[pr.ck]; !ok {
+		rb.reqs = append(rb.reqs, req)
+		rb.pend = append(rb.pend, pr)
+	}
+	rb.waiting[pr.ck] = append(rb.waiting[pr.ck], i)
+}
+
+// askChunks asks for the chunks of lk's streaming span at span.
+func (rb *requestBatch) askChunks(lk lookup, span int64, i int) {
+	key := online.ChunkKey(lk.key, span)
+	ck := "c\x00" + lk.gb.streamDataset + "\x00" + string(key)
+	rb.add(pendingReq{ck: ck, kind: 'c', span: span},
+		kv.GetRequest{Dataset: lk.gb.streamDataset, Key: key, AfterMillis: online.ChunkTs(span, 1)}, i)
+}
+
+// runBatch sends a batch's requests in one KV call and hands each answer,
+// or the error of the call or the request, to handle.
+func (f *Fetcher) runBatch(ctx context.Context, rb *requestBatch, handle func(pr pendingReq, waiting []int, vals []kv.Entry, err error)) {
+	if len(rb.reqs) == 0 {
+		return
+	}
+	res, err := f.multiGet(ctx, rb.reqs)
+	for ri, pr := range rb.pend {
+		rerr := err
+		var vals []kv.Entry
+		if rerr == nil {
+			rerr, vals = res[ri].Err, res[ri].Values
+		}
+		handle(pr, rb.waiting[pr.ck], vals, rerr)
+	}
+}
+
+// streamed is a key's streaming data after the batch end: event tiles
+// (span summaries, and the chunks read of some spans), or an entity
+// source's mutation rows.
 type streamed struct {
-	tiles []agg.Tile
-	muts  []agg.Mutation
+	tiles  []agg.Tile
+	spans  []int64 // the span start of each tile
+	chunks []int   // the chunk count of each tile
+	read   map[int64][]online.ChunkEntry
+	muts   []agg.Mutation
 }
 
 func (d streamed) empty() bool { return len(d.tiles) == 0 && len(d.muts) == 0 }
 
-// decodeStreamed decodes a key's streaming tiles.
+func (d *streamed) hasChunks(span int64) bool {
+	_, ok := d.read[span]
+	return ok
+}
+
+func (d *streamed) addChunks(span int64, vals []kv.Entry) {
+	if d.read == nil {
+		d.read = map[int64][]online.ChunkEntry{}
+	}
+	cs := make([]online.ChunkEntry, len(vals))
+	for i, v := range vals {
+		cs[i] = online.ChunkEntry{TsMillis: v.TsMillis, Value: v.Value}
+	}
+	d.read[span] = cs
+}
+
+// attachFine gives the tiles whose chunks were read their fine sub-tiles.
+func (d *streamed) attachFine(gb *servingGroupBy) error {
+	for ti, span := range d.spans {
+		cs, ok := d.read[span]
+		if !ok {
+			continue
+		}
+		fine, err := online.FineOf(gb.gb.Spec, span, d.chunks[ti], cs)
+		if err != nil {
+			return fmt.Errorf("group_by %s: streaming span at %d: %w", gb.name, span, err)
+		}
+		d.tiles[ti].Fine = fine
+	}
+	return nil
+}
+
+// decodeStreamed decodes a key's streaming span summaries (or mutation
+// tiles).
 func (s *servingGroupBy) decodeStreamed(vals []kv.Entry) (streamed, error) {
 	var out streamed
 	for _, v := range vals {
@@ -293,11 +406,13 @@ func (s *servingGroupBy) decodeStreamed(vals []kv.Entry) (streamed, error) {
 			out.muts = append(out.muts, mt.Muts...)
 			continue
 		}
-		st, err := online.DecodeStreamTile(s.gb.Spec, v.Value)
+		tl, chunks, err := online.DecodeSummary(s.gb.Spec, v.Value)
 		if err != nil {
 			return streamed{}, fmt.Errorf("group_by %s: decode streaming tile at %d: %w", s.name, v.TsMillis, err)
 		}
-		out.tiles = append(out.tiles, st.Tile)
+		out.tiles = append(out.tiles, tl)
+		out.spans = append(out.spans, v.TsMillis)
+		out.chunks = append(out.chunks, chunks)
 	}
 	return out, nil
 }

@@ -479,16 +479,17 @@ func (r *reader) ir(agg Aggregator) IR {
 // event time so that any window edge can be resolved. Events may arrive in
 // any order: timed operations order their inputs by event time.
 func (s *Spec) AddToTile(tl *Tile, e Event) {
-	s.addEvent(tl, &e)
+	s.AddEvent(tl, e)
 	i := sort.Search(len(tl.Fine), func(i int) bool { return tl.Fine[i].Start >= e.Ts })
 	if i == len(tl.Fine) || tl.Fine[i].Start != e.Ts {
 		tl.Fine = slices.Insert(tl.Fine, i, Tile{})
 	}
-	s.addEvent(&tl.Fine[i], &e)
+	s.AddEvent(&tl.Fine[i], e)
 }
 
-// addEvent updates a tile's bounds and IRs with one event.
-func (s *Spec) addEvent(tl *Tile, e *Event) {
+// AddEvent updates a tile's bounds and IRs with one event, without fine
+// sub-tiles (a zero Tile starts one).
+func (s *Spec) AddEvent(tl *Tile, e Event) {
 	if tl.IRs == nil {
 		tl.IRs = make([]IR, len(s.Bases))
 		tl.Start, tl.End = e.Ts, e.Ts+1
@@ -496,8 +497,71 @@ func (s *Spec) addEvent(tl *Tile, e *Event) {
 	tl.Start = min(tl.Start, e.Ts)
 	tl.End = max(tl.End, e.Ts+1)
 	for bi := range s.Bases {
-		tl.IRs[bi] = s.Bases[bi].Agg.Update(tl.IRs[bi], s.Bases[bi].input(e))
+		tl.IRs[bi] = s.Bases[bi].Agg.Update(tl.IRs[bi], s.Bases[bi].input(&e))
 	}
+}
+
+// MergeTile merges src's bounds and IRs into dst (a zero Tile starts one);
+// fine sub-tiles are not merged. src's events count as arriving after
+// dst's.
+func (s *Spec) MergeTile(dst *Tile, src *Tile) {
+	if src.IRs == nil {
+		return
+	}
+	if dst.IRs == nil {
+		dst.IRs = make([]IR, len(s.Bases))
+		dst.Start, dst.End = src.Start, src.End
+	}
+	dst.Start = min(dst.Start, src.Start)
+	dst.End = max(dst.End, src.End)
+	for bi := range s.Bases {
+		dst.IRs[bi] = s.Bases[bi].Agg.Merge(dst.IRs[bi], src.IRs[bi])
+	}
+}
+
+// CutTiles returns the indices of the tiles (those starting at or after
+// batchEnd) that some column's window at t cuts and that carry no fine
+// sub-tiles: Fetch needs their fine sub-tiles (ErrTileCut otherwise).
+func (s *Spec) CutTiles(batchEnd int64, tiles []Tile, t int64) []int {
+	var out []int
+	for i := range tiles {
+		tl := &tiles[i]
+		if tl.Start < batchEnd || len(tl.Fine) > 0 || tl.Start >= t {
+			continue
+		}
+		for c := range s.Columns {
+			tail := s.windowTail(&s.Columns[c], t)
+			if tl.End > tail && !(tl.Start >= tail && tl.End <= t) {
+				out = append(out, i)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TailSpans returns the starts of the TileMillis spans after batchEnd that
+// a window tail at t falls inside (not on a span boundary): the tiles a
+// fetch at t may find cut at their tail, whose fine sub-tiles a fetcher can
+// read along with the tiles rather than after them. The head (t itself)
+// cuts a tile only when it holds events at or after t, which a fetcher
+// learns from the tiles.
+func (s *Spec) TailSpans(batchEnd, t int64) []int64 {
+	var out []int64
+	for c := range s.Columns {
+		col := &s.Columns[c]
+		if col.Window <= 0 {
+			continue
+		}
+		tail := s.windowTail(col, t)
+		if tail < batchEnd || tail >= t || tail%TileMillis == 0 {
+			continue
+		}
+		if span := TileStart(tail); !slices.Contains(out, span) {
+			out = append(out, span)
+		}
+	}
+	return out
 }
 
 // TileStart is the start of the TileMillis span holding ts.

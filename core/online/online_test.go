@@ -3,9 +3,13 @@
 package online
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -125,14 +129,20 @@ func FuzzDecodeRow(f *testing.F) {
 	})
 }
 
-func TestStreamTileDeduplicatesAndRoundTrips(t *testing.T) {
+func streamSpec(t testing.TB) *agg.Spec {
 	spec, err := agg.NewSpec([]*api.Aggregation{
 		{InputColumn: "x", Operation: api.OpSum},
 		{InputColumn: "x", Operation: api.OpCount, Windows: []api.Window{api.Hours(1)}},
+		{InputColumn: "x", Operation: api.OpLastK, ArgMap: map[string]string{"k": "3"}, Windows: []api.Window{api.Hours(2)}},
 	}, []arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, agg.ExactTails)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return spec
+}
+
+func TestStreamTileDeduplicates(t *testing.T) {
+	spec := streamSpec(t)
 	base := agg.TileStart(1_700_000_000_000)
 	var st StreamTile
 	msgs := []struct {
@@ -149,28 +159,116 @@ func TestStreamTileDeduplicatesAndRoundTrips(t *testing.T) {
 	if changed != 3 {
 		t.Errorf("%d messages changed the tile, want 3 (two are redeliveries)", changed)
 	}
-	enc := AppendStreamTile(spec, nil, &st)
-	back, err := DecodeStreamTile(spec, enc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := spec.Fetch(nil, []agg.Tile{back.Tile}, base+agg.TileMillis)
+	got, err := spec.Fetch(nil, []agg.Tile{st.Summary}, base+agg.TileMillis)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got[0] != int64(13) || got[1] != int64(3) {
 		t.Errorf("fetched %v, want sum 13 and count 3", got)
 	}
-	// A window edge between the two event times resolves from the fine tiles.
-	if got, err := spec.Fetch(nil, []agg.Tile{back.Tile}, base+5+3600*1000); err != nil || got[1] != int64(2) {
-		t.Errorf("count of the hour ending at base+5+1h: %v, %v; want 2", got, err)
+}
+
+// TestStreamTileChunks writes a span's events as the streaming job does
+// (batches of random size, each rewriting its last chunk and the summary),
+// then checks what a fetch and a restarted job get from the stored
+// entries: a fetch with the span's fine sub-tiles equals one over the
+// events' own tiles at every window edge, and a tile rebuilt from the
+// chunks has the summary and knows every message.
+func TestStreamTileChunks(t *testing.T) {
+	spec := streamSpec(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	span := agg.TileStart(1_700_000_000_000)
+	var st StreamTile
+	var events []agg.Event
+	stored := map[int][]byte{} // chunk entries by seq
+	summary := []byte(nil)
+	for n := 0; n < 300; {
+		for b := rng.IntN(40) + 1; b > 0 && n < 300; b-- {
+			e := agg.Event{Ts: span + rng.Int64N(agg.TileMillis), Values: []any{rng.Int64N(100)}}
+			if !st.Add(spec, e, MessageID(fmt.Sprint(n))) {
+				t.Fatalf("message %d is not a duplicate", n)
+			}
+			events = append(events, e)
+			n++
+		}
+		stored[st.Chunks] = AppendChunk(spec, nil, &st.Last)
+		summary = st.AppendSummary(spec, nil)
+		st.Written()
 	}
-	if len(back.IDs) != 3 || back.Add(spec, agg.Event{Ts: base, Values: []any{int64(1)}}, MessageID("m3")) {
-		t.Errorf("decoded ids %v must still know m3", back.IDs)
+	if st.Chunks < 300/(ChunkEvents+40) || st.Chunks > 300/ChunkEvents+1 || len(stored) != st.Chunks {
+		t.Fatalf("%d chunks (%d stored) for 300 events", st.Chunks, len(stored))
 	}
-	for _, bad := range [][]byte{nil, {9}, enc[:3], append([]byte{1, 200}, enc[2:]...)} {
-		if _, err := DecodeStreamTile(spec, bad); err == nil {
-			t.Errorf("DecodeStreamTile(%x) succeeded", bad)
+	// A write not committed by a summary is ignored by fetches.
+	orphan := StreamTile{}
+	orphan.Add(spec, agg.Event{Ts: span + 1, Values: []any{int64(1000)}}, MessageID("orphan"))
+	var entries []ChunkEntry
+	for seq, v := range stored {
+		entries = append(entries, ChunkEntry{TsMillis: ChunkTs(span, seq), Value: v})
+	}
+	entries = append(entries, ChunkEntry{TsMillis: ChunkTs(span, st.Chunks+1), Value: AppendChunk(spec, nil, &orphan.Last)})
+
+	tl, chunks, err := DecodeSummary(spec, summary)
+	if err != nil || chunks != st.Chunks {
+		t.Fatalf("summary: %d chunks, %v", chunks, err)
+	}
+	if tl.Fine, err = FineOf(spec, span, chunks, entries); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(events, func(a, b agg.Event) int { return cmp.Compare(a.Ts, b.Ts) })
+	want := spec.Tiles(events, true)
+	for i := 0; i < 200; i++ {
+		at := span + rng.Int64N(agg.TileMillis+1) + []int64{0, 3600_000, 7200_000}[i%3]
+		got, err := spec.Fetch(nil, []agg.Tile{tl}, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp, err := spec.Fetch(nil, want, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, exp) {
+			t.Fatalf("fetch at span+%d: %v, want %v", at-span, got, exp)
+		}
+	}
+	// Without fine sub-tiles, the spans a window edge cuts are named.
+	tl.Fine = nil
+	if cut := spec.CutTiles(span, []agg.Tile{tl}, tl.Start+3600_000+1); len(cut) != 1 {
+		t.Errorf("CutTiles at the first event + 1h + 1ms: %v, want the span", cut)
+	}
+	if cut := spec.CutTiles(span, []agg.Tile{tl}, tl.End+agg.TileMillis); len(cut) != 0 {
+		t.Errorf("CutTiles after the span: %v, want none", cut)
+	}
+
+	// A restarted job rebuilds the tile from its chunks (the orphan too:
+	// its message was written and must not count twice).
+	var back StreamTile
+	for _, e := range entries {
+		c, err := DecodeChunk(spec, e.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back.LoadChunk(spec, int(e.TsMillis-span), c)
+	}
+	if back.Chunks != st.Chunks+1 {
+		t.Errorf("rebuilt %d chunks, want %d", back.Chunks, st.Chunks+1)
+	}
+	for n := 0; n < 300; n++ {
+		if back.Add(spec, agg.Event{Ts: span, Values: []any{int64(1)}}, MessageID(fmt.Sprint(n))) {
+			t.Fatalf("the rebuilt tile folded message %d again", n)
+		}
+	}
+	gotSum, _ := spec.Fetch(nil, []agg.Tile{back.Summary}, span+agg.TileMillis)
+	wantSum, _ := spec.Fetch(nil, spec.Tiles(append(events, agg.Event{Ts: span + 1, Values: []any{int64(1000)}}), false), span+agg.TileMillis)
+	if !reflect.DeepEqual(gotSum, wantSum) {
+		t.Errorf("rebuilt summary fetches %v, want %v", gotSum, wantSum)
+	}
+
+	for _, bad := range [][]byte{nil, {9}, summary[:3], {tileSummaryVersion, 200}} {
+		if _, _, err := DecodeSummary(spec, bad); err == nil {
+			t.Errorf("DecodeSummary(%x) succeeded", bad)
+		}
+		if _, err := DecodeChunk(spec, bad); err == nil {
+			t.Errorf("DecodeChunk(%x) succeeded", bad)
 		}
 	}
 }
@@ -184,11 +282,15 @@ func FuzzDecodeStreamTile(f *testing.F) {
 	var st StreamTile
 	st.Add(spec, agg.Event{Ts: 100, Values: []any{"a"}}, 1)
 	st.Add(spec, agg.Event{Ts: 50, Values: []any{"b"}}, 2)
-	f.Add(AppendStreamTile(spec, nil, &st))
+	f.Add(st.AppendSummary(spec, nil))
+	f.Add(AppendChunk(spec, nil, &st.Last))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		st, err := DecodeStreamTile(spec, b)
-		if err == nil {
-			AppendStreamTile(spec, nil, st)
+		if tl, n, err := DecodeSummary(spec, b); err == nil {
+			back := StreamTile{Summary: tl, Chunks: n}
+			back.AppendSummary(spec, nil)
+		}
+		if c, err := DecodeChunk(spec, b); err == nil {
+			AppendChunk(spec, nil, c)
 		}
 	})
 }

@@ -3,6 +3,7 @@
 package online
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
@@ -13,77 +14,204 @@ import (
 	"github.com/chronon-go/chronon/core/agg"
 )
 
-// StreamTile is what the streaming job stores per key and TileMillis span
-// in a GroupBy's _STREAMING dataset, at TsMillis = the span's start: the
-// aggregated tile (with one fine sub-tile per event time, so any window
-// edge resolves exactly) and the ids of the messages folded into it, so a
-// message delivered twice (Pub/Sub delivers at least once) is counted once.
+// StreamTile is the streaming job's state of one key's TileMillis span
+// of events in a GroupBy's _STREAMING dataset. It is stored as two kinds of
+// entries, so that each write costs in proportion to the new events rather
+// than to the whole span:
+//
+//   - the summary, under the key at TsMillis = the span's start: the
+//     span's IRs (no fine sub-tiles) and its chunk count. A fetch merges
+//     it whole when no window edge cuts the span, which is almost always.
+//   - the chunks, under ChunkKey(key, span) at TsMillis = span + seq
+//     (seq from 1): each holds up to ChunkEvents events' message-id
+//     hashes and fine sub-tiles (one per event time). A fetch reads them
+//     only for a span a window edge cuts; the job reads them back, after a
+//     restart, to know which messages it has folded (Pub/Sub delivers at
+//     least once, so a redelivered message must count once).
+//
+// New events go to the last chunk until it is full, so a write rewrites
+// one chunk of at most ChunkEvents events and the summary. The chunks are
+// the truth: a job writes them before the summary, counts only chunks
+// 1..Chunks, and rebuilds the summary from the chunks it reads back, so a
+// crash between the two writes loses nothing.
 type StreamTile struct {
-	Tile agg.Tile
-	// IDs are the folded messages' id hashes (MessageID), sorted.
-	IDs []uint64
+	// Summary aggregates every event of the span (no fine sub-tiles).
+	Summary agg.Tile
+	// Chunks is the number of chunks; Last is chunk number Chunks.
+	Chunks int
+	Last   TileChunk
+	ids    map[uint64]struct{}
+	// full says Last is stored with ChunkEvents events or more: the next
+	// event starts a new chunk. A chunk fills up only between writes, so
+	// each write has one chunk to store.
+	full bool
 }
 
+// TileChunk is a stored chunk of a StreamTile: its events' IRs with one
+// fine sub-tile per event time, and their message-id hashes.
+type TileChunk struct {
+	Tile agg.Tile
+	IDs  []uint64
+}
+
+// ChunkEvents is how many events a chunk takes before a new one starts
+// (more when they come in one write).
+const ChunkEvents = 64
+
 // MessageID hashes a message id (a Pub/Sub message id, or any id unique
-// per event) for StreamTile.IDs.
+// per event) for deduplication.
 func MessageID(id string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(id))
 	return h.Sum64()
 }
 
+// chunkKeyMarker separates an entity key from a span start in ChunkKey. A
+// GroupBy's entity keys all hold the same number of self-delimiting values
+// (AppendKey), so an entity key followed by more bytes is never another
+// entity key of that GroupBy: chunk keys cannot collide with summaries'.
+const chunkKeyMarker = "\xffchunk"
+
+// ChunkKey is the key of the chunks of key's span starting at span.
+func ChunkKey(key []byte, span int64) []byte {
+	out := make([]byte, 0, len(key)+len(chunkKeyMarker)+8)
+	out = append(append(out, key...), chunkKeyMarker...)
+	return binary.BigEndian.AppendUint64(out, uint64(span))
+}
+
+// ChunkTs is the TsMillis of chunk seq (from 1) of the span at span.
+func ChunkTs(span int64, seq int) int64 { return span + int64(seq) }
+
 // Add folds an event with message id hash id into the tile, unless that
-// message was folded already; it reports whether the tile changed.
+// message was folded already; it reports whether the tile changed. A new
+// chunk starts when the last one is full and stored (Written).
 func (st *StreamTile) Add(spec *agg.Spec, e agg.Event, id uint64) bool {
-	i, found := slices.BinarySearch(st.IDs, id)
-	if found {
+	if _, dup := st.ids[id]; dup {
 		return false
 	}
-	st.IDs = slices.Insert(st.IDs, i, id)
-	spec.AddToTile(&st.Tile, e)
+	if st.ids == nil {
+		st.ids = map[uint64]struct{}{}
+	}
+	st.ids[id] = struct{}{}
+	spec.AddEvent(&st.Summary, e)
+	if st.Chunks == 0 || st.full {
+		st.Chunks++
+		st.Last, st.full = TileChunk{}, false
+	}
+	st.Last.IDs = append(st.Last.IDs, id)
+	spec.AddToTile(&st.Last.Tile, e)
 	return true
 }
 
-// streamTileVersion is the first byte of an encoded StreamTile.
-const streamTileVersion = 1
-
-// AppendStreamTile appends st's encoding to dst: a version byte, the id
-// count and ids (fixed 8 bytes each), then the tile (core/agg encoding).
-func AppendStreamTile(spec *agg.Spec, dst []byte, st *StreamTile) []byte {
-	dst = append(dst, streamTileVersion)
-	dst = binary.AppendUvarint(dst, uint64(len(st.IDs)))
-	for _, id := range st.IDs {
-		dst = binary.LittleEndian.AppendUint64(dst, id)
+// LoadChunk folds stored chunk number seq into a tile being rebuilt from
+// the store (chunks in any order): its ids, its IRs into the summary, and,
+// when it is the latest so far, it becomes Last.
+func (st *StreamTile) LoadChunk(spec *agg.Spec, seq int, c *TileChunk) {
+	if st.ids == nil {
+		st.ids = map[uint64]struct{}{}
 	}
-	return spec.AppendTile(dst, &st.Tile)
+	for _, id := range c.IDs {
+		st.ids[id] = struct{}{}
+	}
+	spec.MergeTile(&st.Summary, &c.Tile)
+	if seq > st.Chunks {
+		st.Chunks, st.Last = seq, *c
+		st.Written()
+	}
 }
 
-// DecodeStreamTile decodes what AppendStreamTile wrote for the same spec.
-func DecodeStreamTile(spec *agg.Spec, src []byte) (*StreamTile, error) {
-	if len(src) == 0 || src[0] != streamTileVersion {
-		return nil, fmt.Errorf("%w: stream tile format version (supported: %d)", ErrCorruptRow, streamTileVersion)
+// Written tells the tile that its summary and last chunk are stored.
+func (st *StreamTile) Written() { st.full = len(st.Last.IDs) >= ChunkEvents }
+
+// Stream tile entries start with a kind and version byte.
+const (
+	tileSummaryVersion = 2
+	tileChunkVersion   = 3
+)
+
+// AppendSummary appends the encoding of the tile's summary entry.
+func (st *StreamTile) AppendSummary(spec *agg.Spec, dst []byte) []byte {
+	dst = append(dst, tileSummaryVersion)
+	dst = binary.AppendUvarint(dst, uint64(st.Chunks))
+	return spec.AppendTile(dst, &st.Summary)
+}
+
+// DecodeSummary decodes a summary entry: the span's tile (without fine
+// sub-tiles) and its chunk count.
+func DecodeSummary(spec *agg.Spec, src []byte) (agg.Tile, int, error) {
+	if len(src) == 0 || src[0] != tileSummaryVersion {
+		return agg.Tile{}, 0, fmt.Errorf("%w: stream tile summary format (supported: %d); a streaming job of an older version wrote it: restart the job", ErrCorruptRow, tileSummaryVersion)
+	}
+	n, k := binary.Uvarint(src[1:])
+	if k <= 0 || n > 1<<31 {
+		return agg.Tile{}, 0, fmt.Errorf("%w: stream tile chunk count", ErrCorruptRow)
+	}
+	tl, err := spec.DecodeTile(src[1+k:])
+	if err != nil {
+		return agg.Tile{}, 0, err
+	}
+	return *tl, int(n), nil
+}
+
+// AppendChunk appends the encoding of a chunk entry: the id count and ids
+// (8 bytes each), then the tile with its fine sub-tiles.
+func AppendChunk(spec *agg.Spec, dst []byte, c *TileChunk) []byte {
+	dst = append(dst, tileChunkVersion)
+	dst = binary.AppendUvarint(dst, uint64(len(c.IDs)))
+	for _, id := range c.IDs {
+		dst = binary.LittleEndian.AppendUint64(dst, id)
+	}
+	return spec.AppendTile(dst, &c.Tile)
+}
+
+// DecodeChunk decodes what AppendChunk wrote for the same spec.
+func DecodeChunk(spec *agg.Spec, src []byte) (*TileChunk, error) {
+	if len(src) == 0 || src[0] != tileChunkVersion {
+		return nil, fmt.Errorf("%w: stream tile chunk format (supported: %d)", ErrCorruptRow, tileChunkVersion)
 	}
 	n, k := binary.Uvarint(src[1:])
 	if k <= 0 || n > uint64(len(src))/8 {
-		return nil, fmt.Errorf("%w: stream tile id count", ErrCorruptRow)
+		return nil, fmt.Errorf("%w: stream tile chunk id count", ErrCorruptRow)
 	}
 	rest := src[1+k:]
 	if uint64(len(rest)) < 8*n {
-		return nil, fmt.Errorf("%w: stream tile ids truncated", ErrCorruptRow)
+		return nil, fmt.Errorf("%w: stream tile chunk ids truncated", ErrCorruptRow)
 	}
-	st := &StreamTile{IDs: make([]uint64, n)}
-	for i := range st.IDs {
-		st.IDs[i] = binary.LittleEndian.Uint64(rest[8*i:])
-	}
-	if !slices.IsSorted(st.IDs) {
-		return nil, fmt.Errorf("%w: stream tile ids not sorted", ErrCorruptRow)
+	c := &TileChunk{IDs: make([]uint64, n)}
+	for i := range c.IDs {
+		c.IDs[i] = binary.LittleEndian.Uint64(rest[8*i:])
 	}
 	tl, err := spec.DecodeTile(rest[8*n:])
 	if err != nil {
 		return nil, err
 	}
-	st.Tile = *tl
-	return st, nil
+	c.Tile = *tl
+	return c, nil
+}
+
+// FineOf gathers the fine sub-tiles of a span's chunks (those numbered
+// 1..chunks; a later one is a write not yet committed by its summary),
+// sorted by start: what a fetch needs of a span a window edge cuts.
+func FineOf(spec *agg.Spec, span int64, chunks int, entries []ChunkEntry) ([]agg.Tile, error) {
+	var fine []agg.Tile
+	for _, e := range entries {
+		if seq := e.TsMillis - span; seq < 1 || seq > int64(chunks) {
+			continue
+		}
+		c, err := DecodeChunk(spec, e.Value)
+		if err != nil {
+			return nil, fmt.Errorf("chunk at %d: %w", e.TsMillis, err)
+		}
+		fine = append(fine, c.Tile.Fine...)
+	}
+	slices.SortStableFunc(fine, func(a, b agg.Tile) int { return cmp.Compare(a.Start, b.Start) })
+	return fine, nil
+}
+
+// ChunkEntry is a stored chunk as read from the KV store.
+type ChunkEntry struct {
+	TsMillis int64
+	Value    []byte
 }
 
 // MutationTile is what the streaming job stores per key and TileMillis span

@@ -8,6 +8,7 @@ package fetchertest
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -144,18 +145,23 @@ func LoadStreaming(t testing.TB, store kv.Store) {
 		ts int64
 		x  int64
 	}
-	tile := func(events ...ev) kv.Entry {
+	// tile returns a span's summary and chunk entries, as the streaming
+	// job writes them.
+	tile := func(user string, events ...ev) []kv.Entry {
 		var st online.StreamTile
 		for _, e := range events {
 			st.Add(gb.Spec, agg.Event{Ts: e.ts, Values: []any{e.x}}, online.MessageID(e.id))
 		}
-		return kv.Entry{TsMillis: agg.TileStart(events[0].ts), Value: online.AppendStreamTile(gb.Spec, nil, &st)}
+		span, k := agg.TileStart(events[0].ts), key(t, user)
+		return []kv.Entry{
+			{Key: k, TsMillis: span, Value: st.AppendSummary(gb.Spec, nil)},
+			{Key: online.ChunkKey(k, span), TsMillis: online.ChunkTs(span, st.Chunks), Value: online.AppendChunk(gb.Spec, nil, &st.Last)},
+		}
 	}
-	u1a := tile(ev{"m1", BatchEnd + 10*minute, 4}, ev{"m1", BatchEnd + 10*minute, 4})
-	u1b := tile(ev{"m2", BatchEnd + 20*minute, 8})
-	u9 := tile(ev{"m3", BatchEnd + 10*minute, 3})
-	u1a.Key, u1b.Key, u9.Key = key(t, "u1"), key(t, "u1"), key(t, "u9")
-	put(g.MetaData.StreamingDataset(), u1a, u1b, u9)
+	put(g.MetaData.StreamingDataset(), slices.Concat(
+		tile("u1", ev{"m1", BatchEnd + 10*minute, 4}, ev{"m1", BatchEnd + 10*minute, 4}),
+		tile("u1", ev{"m2", BatchEnd + 20*minute, 8}),
+		tile("u9", ev{"m3", BatchEnd + 10*minute, 3}))...)
 }
 
 // compile compiles a GroupBy keyed by user (string) with one long value

@@ -58,7 +58,13 @@ type Processor struct {
 // rows of an entity source.
 type tile interface {
 	add(p *Processor, e item) bool
-	encode(p *Processor) ([]byte, error)
+	// entries returns what to write for the tile of ref: first (written,
+	// and committed, before the rest) and then.
+	entries(p *Processor, ref tileRef) (first, then []kv.Entry, err error)
+	// load folds a value read back from the store at ts.
+	load(p *Processor, ref tileRef, ts int64, value []byte) error
+	// written says the entries are stored.
+	written()
 }
 
 // item is one message's keyed event or mutation.
@@ -69,18 +75,53 @@ type item struct {
 	id  uint64
 }
 
+// eventTile is a span's events: its chunk (the new events) is written
+// before its summary, which commits it (core/online StreamTile).
 type eventTile struct{ online.StreamTile }
 
 func (t *eventTile) add(p *Processor, e item) bool { return t.Add(p.spec, e.ev, e.id) }
-func (t *eventTile) encode(p *Processor) ([]byte, error) {
-	return online.AppendStreamTile(p.spec, nil, &t.StreamTile), nil
+
+func (t *eventTile) entries(p *Processor, ref tileRef) (first, then []kv.Entry, err error) {
+	chunk := kv.Entry{Key: online.ChunkKey(ref.key, ref.start), TsMillis: online.ChunkTs(ref.start, t.Chunks), Value: online.AppendChunk(p.spec, nil, &t.Last)}
+	summary := kv.Entry{Key: ref.key, TsMillis: ref.start, Value: t.AppendSummary(p.spec, nil)}
+	return []kv.Entry{chunk}, []kv.Entry{summary}, nil
+}
+
+func (t *eventTile) written() { t.Written() }
+
+func (t *eventTile) load(p *Processor, ref tileRef, ts int64, value []byte) error {
+	c, err := online.DecodeChunk(p.spec, value)
+	if err != nil {
+		return err
+	}
+	t.LoadChunk(p.spec, int(ts-ref.start), c)
+	return nil
 }
 
 type mutationTile struct{ online.MutationTile }
 
 func (t *mutationTile) add(_ *Processor, e item) bool { return t.Add(e.mut, e.id) }
-func (t *mutationTile) encode(p *Processor) ([]byte, error) {
-	return online.AppendMutationTile(nil, p.types, &t.MutationTile)
+
+func (t *mutationTile) entries(p *Processor, ref tileRef) (first, then []kv.Entry, err error) {
+	v, err := online.AppendMutationTile(nil, p.types, &t.MutationTile)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nil, []kv.Entry{{Key: ref.key, TsMillis: ref.start, Value: v}}, nil
+}
+
+func (t *mutationTile) written() {}
+
+func (t *mutationTile) load(p *Processor, ref tileRef, ts int64, value []byte) error {
+	if ts != ref.start {
+		return nil
+	}
+	mt, err := online.DecodeMutationTile(value, p.types)
+	if err != nil {
+		return err
+	}
+	t.MutationTile = *mt
+	return nil
 }
 
 // newTile returns an empty tile of the processor's kind.
@@ -91,20 +132,13 @@ func (p *Processor) newTile() tile {
 	return &eventTile{}
 }
 
-// decodeTile decodes a stored tile of the processor's kind.
-func (p *Processor) decodeTile(b []byte) (tile, error) {
+// storedAt is where a tile of ref is read back from: the chunks of an
+// event span, the one entry of a mutation span.
+func (p *Processor) storedAt(ref tileRef) kv.GetRequest {
 	if p.st.Mutations {
-		mt, err := online.DecodeMutationTile(b, p.types)
-		if err != nil {
-			return nil, err
-		}
-		return &mutationTile{*mt}, nil
+		return kv.GetRequest{Dataset: p.dataset, Key: ref.key, AfterMillis: ref.start}
 	}
-	st, err := online.DecodeStreamTile(p.spec, b)
-	if err != nil {
-		return nil, err
-	}
-	return &eventTile{*st}, nil
+	return kv.GetRequest{Dataset: p.dataset, Key: online.ChunkKey(ref.key, ref.start), AfterMillis: online.ChunkTs(ref.start, 1)}
 }
 
 // NewProcessor compiles g's streaming source over the source table's data
@@ -174,10 +208,14 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) (Stats, error) 
 			refs = append(refs, e.ref)
 		}
 	}
-	if err := p.load(ctx, refs); err != nil {
+	stored, err := p.load(ctx, refs)
+	if err != nil {
 		return stats, err
 	}
 	changed := map[string]tileRef{}
+	for _, r := range stored {
+		changed[tileID(r)] = r
+	}
 	for _, e := range evs {
 		id := tileID(e.ref)
 		if p.tiles[id].add(p, e) {
@@ -190,23 +228,31 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) (Stats, error) 
 	if len(changed) == 0 {
 		return stats, nil
 	}
-	entries := make([]kv.Entry, 0, len(changed))
+	var first, then []kv.Entry
 	for id, ref := range changed {
-		v, err := p.tiles[id].encode(p)
+		f, t, err := p.tiles[id].entries(p, ref)
 		if err != nil {
 			return stats, fmt.Errorf("encode tile of %s: %w", p.dataset, err)
 		}
-		entries = append(entries, kv.Entry{Key: ref.key, TsMillis: ref.start, Value: v})
+		first, then = append(first, f...), append(then, t...)
 	}
-	if err := p.store.MultiPut(ctx, p.dataset, entries); err != nil {
-		// The cached tiles are ahead of the store now: forget them, so a
-		// retry reads what was really written.
-		for id := range changed {
-			delete(p.tiles, id)
+	for _, entries := range [][]kv.Entry{first, then} {
+		if len(entries) == 0 {
+			continue
 		}
-		return stats, fmt.Errorf("write %d tiles to %s: %w", len(entries), p.dataset, err)
+		if err := p.store.MultiPut(ctx, p.dataset, entries); err != nil {
+			// The cached tiles are ahead of the store now: forget them, so a
+			// retry reads what was really written.
+			for id := range changed {
+				delete(p.tiles, id)
+			}
+			return stats, fmt.Errorf("write %d tiles to %s: %w", len(entries), p.dataset, err)
+		}
 	}
-	stats.Tiles = len(entries)
+	for id := range changed {
+		p.tiles[id].written()
+	}
+	stats.Tiles = len(changed)
 	return stats, nil
 }
 
@@ -217,8 +263,10 @@ func tileID(r tileRef) string {
 }
 
 // load makes sure every referenced tile is in memory: cached, read back
-// from the store (a restarted job), or new.
-func (p *Processor) load(ctx context.Context, refs []tileRef) error {
+// from the store (a restarted job), or new. It returns the tiles it read
+// back: their summaries are rewritten, as a crash may have come between a
+// chunk's write and its summary's.
+func (p *Processor) load(ctx context.Context, refs []tileRef) ([]tileRef, error) {
 	if len(p.tiles)+len(refs) > maxCachedTiles {
 		clear(p.tiles) // the store has them all
 	}
@@ -226,31 +274,32 @@ func (p *Processor) load(ctx context.Context, refs []tileRef) error {
 	var missing []tileRef
 	for _, r := range refs {
 		if _, ok := p.tiles[tileID(r)]; !ok {
-			reqs = append(reqs, kv.GetRequest{Dataset: p.dataset, Key: r.key, AfterMillis: r.start})
+			reqs = append(reqs, p.storedAt(r))
 			missing = append(missing, r)
 		}
 	}
 	if len(reqs) == 0 {
-		return nil
+		return nil, nil
 	}
 	res, err := p.store.MultiGet(ctx, reqs)
 	if err != nil {
-		return fmt.Errorf("read tiles from %s: %w", p.dataset, err)
+		return nil, fmt.Errorf("read tiles from %s: %w", p.dataset, err)
 	}
+	var stored []tileRef
 	for i, r := range missing {
 		if res[i].Err != nil {
-			return fmt.Errorf("read tiles from %s: %w", p.dataset, res[i].Err)
+			return nil, fmt.Errorf("read tiles from %s: %w", p.dataset, res[i].Err)
 		}
 		t := p.newTile()
 		for _, v := range res[i].Values {
-			if v.TsMillis != r.start {
-				continue
+			if err := t.load(p, r, v.TsMillis, v.Value); err != nil {
+				return nil, fmt.Errorf("tile at %d in %s: %w", v.TsMillis, p.dataset, err)
 			}
-			if t, err = p.decodeTile(v.Value); err != nil {
-				return fmt.Errorf("tile at %d in %s: %w", r.start, p.dataset, err)
-			}
+		}
+		if len(res[i].Values) > 0 {
+			stored = append(stored, r)
 		}
 		p.tiles[tileID(r)] = t
 	}
-	return nil
+	return stored, nil
 }

@@ -52,18 +52,25 @@ func streamedGroupBy() *api.GroupBy {
 // end plus streamed messages (with redeliveries, malformed and filtered
 // ones, processed in random batches by two processors, as a restarted job
 // would) fetch the oracle's value at random times after the batch end.
+// Sparse messages (300 over 6 hours) give spans of a few events; dense
+// ones (2000 over 20 minutes) spans of many chunks, which fetches at
+// window edges cut.
 func TestProcessedTilesServeOracleValues(t *testing.T) {
 	ctx := context.Background()
+	const sparse, dense = 6 * hour, hour / 3
 	for _, tc := range []struct {
-		seed uint64
-		tail string
-	}{{1, "exact"}, {2, "exact"}, {3, "exact"}, {4, "hop"}, {5, "hop"}} {
+		seed   uint64
+		tail   string
+		n      int
+		spread int64
+	}{{1, "exact", 300, sparse}, {2, "exact", 300, sparse}, {3, "exact", 300, sparse}, {4, "hop", 300, sparse}, {5, "hop", 300, sparse},
+		{6, "exact", 2000, dense}, {7, "hop", 2000, dense}} {
 		seed, tail := tc.seed, tc.tail
 		mode, omode := agg.ExactTails, oracle.Exact
 		if tail == "hop" {
 			mode, omode = agg.HopTails, oracle.Hop
 		}
-		t.Run(fmt.Sprint("seed", seed, "/", tail), func(t *testing.T) {
+		t.Run(fmt.Sprint("seed", seed, "/", tail, "/", tc.n), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 9))
 			g := streamedGroupBy()
 			store, err := sqlite.Open(t.TempDir()+"/kv.db", nil)
@@ -89,9 +96,9 @@ func TestProcessedTilesServeOracleValues(t *testing.T) {
 
 			// Streamed messages after the batch end.
 			var msgs []stream.Message
-			for i := 0; i < 300; i++ {
+			for i := 0; i < tc.n; i++ {
 				u := users[rng.IntN(len(users))]
-				ts := batchEnd + rng.Int64N(6*hour)
+				ts := batchEnd + rng.Int64N(tc.spread)
 				x := any(rng.Int64N(20))
 				m := stream.Message{ID: fmt.Sprint("m", i), DS: batch.DSOfMillis(ts), Row: map[string]any{"user": u, "x": x, "ts": ts}}
 				switch rng.IntN(12) {
@@ -134,7 +141,7 @@ func TestProcessedTilesServeOracleValues(t *testing.T) {
 			parts := g.AggregationParts()
 			for q := 0; q < 60; q++ {
 				u := users[rng.IntN(len(users))]
-				T := batchEnd + rng.Int64N(7*hour)
+				T := batchEnd + rng.Int64N(tc.spread+3*hour/2)
 				res := f.FetchGroupBy(ctx, []fetcher.Request{{Name: "t.clicks", Keys: map[string]any{"user": u}, AtMillis: T}})[0]
 				if res.Err != nil {
 					t.Fatal(res.Err)

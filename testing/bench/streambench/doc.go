@@ -53,10 +53,12 @@
 //
 // # Prefilled tiles
 //
-// A streaming tile keeps the message id of every event folded into it and
-// one fine sub-tile per event time (core/online StreamTile, core/agg
-// Tile), so each write of a tile, and each fetch that decodes it, costs in
-// proportion to the events it holds. Fresh tiles would flatter the job: at
+// A streaming span keeps the message id of every event folded into it and
+// one fine sub-tile per event time, in chunks of 64 events, next to its
+// summary (core/online StreamTile): a write costs in proportion to the new
+// events, but a restarted job reads the chunks back, and a fetch whose
+// window edge cuts a span reads that span's chunks. Fresh tiles would
+// flatter the job, which then never has a full chunk: at
 // 5000 events per second over 1000 keys, a key's 5-minute tile ends up
 // with 1500 events. So before the job starts, each key's current tile (the
 // tile of now) gets --tile-fill (0.5) of the events it receives in five
