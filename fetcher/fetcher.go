@@ -58,6 +58,21 @@ type Options struct {
 	// BatchCacheSize is how many decoded batch values are cached (they
 	// change once a day); default 100000, negative disables the cache.
 	BatchCacheSize int
+	// LogSink, when set, receives the fetch logs of joins whose
+	// metaData.samplePercent > 0 (Chronon's per-key sampling, see
+	// core/fetchlog). Logging never delays a response: records wait in a
+	// buffer for a background writer; call Close to flush it.
+	LogSink LogSink
+	// LogBufferSize is how many log records may wait for the sink; when
+	// the buffer is full new records are dropped and counted
+	// (chronon_fetch_log_dropped_total). The default value is 10000.
+	LogBufferSize int
+	// LogBatchSize is how many records one sink write takes at most (a
+	// warehouse sink writes a file per write). The default value is 1000.
+	LogBatchSize int
+	// LogFlushInterval is how long a record waits for a batch to fill
+	// before it is written anyway. The default value is 5s.
+	LogFlushInterval time.Duration
 }
 
 // Fetcher answers feature requests from the KV store. It is safe for
@@ -71,10 +86,12 @@ type Fetcher struct {
 	groupBys *ttlCache[*servingGroupBy]
 	batches  *lru
 	stale    staleLog
+	logs     *logWriter // nil without a LogSink
 }
 
-// New returns a Fetcher reading store. The caller keeps ownership of store
-// and of the handlers.
+// New returns a Fetcher reading store. The caller keeps ownership of store,
+// of the handlers and of the log sink; with a LogSink, call Close at
+// shutdown (before closing the sink) to flush the buffered logs.
 func New(store kv.Store, opts Options) *Fetcher {
 	if opts.MetadataTTL <= 0 {
 		opts.MetadataTTL = 10 * time.Second
@@ -92,6 +109,9 @@ func New(store kv.Store, opts Options) *Fetcher {
 	f.joins = newTTLCache[*joinConf](opts.MetadataTTL, f.now)
 	f.groupBys = newTTLCache[*servingGroupBy](opts.MetadataTTL, f.now)
 	f.batches = newLRU(opts.BatchCacheSize)
+	if opts.LogSink != nil {
+		f.logs = newLogWriter(f, opts)
+	}
 	return f
 }
 

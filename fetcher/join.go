@@ -28,9 +28,10 @@ type joinConf struct {
 	parts    []confPart
 	external []*extPart
 
-	mu     sync.Mutex
-	plans  map[string]*deriveCache // by the parts' serving infos
-	nplans int
+	mu         sync.Mutex
+	plans      map[string]*deriveCache // by the parts' serving infos
+	nplans     int
+	logSchemas map[string]*logSchema // by the parts' serving infos
 }
 
 type confPart struct {
@@ -127,14 +128,19 @@ func (f *Fetcher) plan(ctx context.Context, name string) (*joinPlan, error) {
 		}
 	}
 	if len(c.join.Derivations) > 0 {
-		// The serving infos the derivations were compiled against.
-		var sig strings.Builder
-		for _, pp := range p.parts {
-			fmt.Fprintf(&sig, "%p,", pp.gb)
-		}
-		p.derive = c.derivations(sig.String(), p)
+		p.derive = c.derivations(p.signature(), p)
 	}
 	return p, nil
+}
+
+// signature identifies the serving infos a plan resolved, which what is
+// compiled per plan (derivations, the logging schema) depends on.
+func (p *joinPlan) signature() string {
+	var sig strings.Builder
+	for _, pp := range p.parts {
+		fmt.Fprintf(&sig, "%p,", pp.gb)
+	}
+	return sig.String()
 }
 
 // derivations compiles the join's derivations once per set of serving
@@ -203,10 +209,29 @@ func (f *Fetcher) Columns(ctx context.Context, name string) (keys, values []arro
 	if err != nil {
 		return nil, nil, err
 	}
+	if keys, values, err = p.baseFields(true); err != nil {
+		return nil, nil, err
+	}
+	if p.derive != nil {
+		if p.derive.err != nil {
+			return nil, nil, p.derive.err
+		}
+		values = p.derive.derive.columns
+	}
+	return keys, values, nil
+}
+
+// baseFields returns the request keys and the values a fetch returns before
+// derivations. A part whose serving info failed is an error when strict,
+// and is left out otherwise.
+func (p *joinPlan) baseFields(strict bool) (keys, values []arrow.Field, err error) {
 	seen := map[string]bool{}
 	for _, pp := range p.parts {
 		if pp.err != nil {
-			return nil, nil, pp.err
+			if strict {
+				return nil, nil, pp.err
+			}
+			continue
 		}
 		for i, k := range pp.leftKeys {
 			if !seen[k] {
@@ -231,12 +256,6 @@ func (f *Fetcher) Columns(ctx context.Context, name string) (keys, values []arro
 			values = append(values, col)
 		}
 	}
-	if p.derive != nil {
-		if p.derive.err != nil {
-			return nil, nil, p.derive.err
-		}
-		values = p.derive.derive.columns
-	}
 	return keys, values, nil
 }
 
@@ -244,6 +263,7 @@ func (f *Fetcher) Columns(ctx context.Context, name string) (keys, values []arro
 // request's keys (mapped to each GroupBy's keys), external parts through
 // their handlers, then the join's derivations.
 func (f *Fetcher) FetchJoin(ctx context.Context, reqs []Request) []Response {
+	start := f.now().UnixMilli() // the logged time of requests without AtMillis
 	out := make([]Response, len(reqs))
 	plans := make([]*joinPlan, len(reqs))
 	byName := map[string]*joinPlan{}
@@ -304,9 +324,14 @@ func (f *Fetcher) FetchJoin(ctx context.Context, reqs []Request) []Response {
 	}
 	f.fetchExternal(ctx, reqs, plans, out)
 	for i, p := range plans {
-		if p != nil && p.derive != nil {
-			out[i].Values = derive(p.derive, reqs[i], f.queryTime(reqs[i]), out[i].Values)
+		if p == nil {
+			continue
 		}
+		base := out[i].Values
+		if p.derive != nil {
+			out[i].Values = derive(p.derive, reqs[i], f.queryTime(reqs[i]), base)
+		}
+		f.logResponse(p, reqs[i], start, base, out[i].Values)
 	}
 	f.count("join", out)
 	return out

@@ -17,6 +17,8 @@ type Metrics struct {
 	stale       *prometheus.CounterVec
 	beforeBatch *prometheus.CounterVec
 	kvLatency   prometheus.Histogram
+	// Fetch logging, by join (team/name.v1) or SCHEMA_PUBLISH_EVENT.
+	logsWritten, logsDropped, logsFailed *prometheus.CounterVec
 }
 
 // NewMetrics creates the fetcher's metrics and registers them with reg.
@@ -43,9 +45,49 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Latency of KV store MultiGet calls.",
 			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16),
 		}),
+		logsWritten: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chronon_fetch_log_written_total",
+			Help: "Fetch log records (and schema-publish events) written to the log sink, by join.",
+		}, []string{"join"}),
+		logsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chronon_fetch_log_dropped_total",
+			Help: "Fetch log records dropped because the log buffer was full (the sink is slower than the sampled traffic) or the fetcher closed, by join.",
+		}, []string{"join"}),
+		logsFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chronon_fetch_log_errors_total",
+			Help: "Fetch log records lost to an error, by join and stage (schema, encode_key, encode_value, sink).",
+		}, []string{"join", "stage"}),
 	}
-	reg.MustRegister(m.requests, m.exceptions, m.stale, m.beforeBatch, m.kvLatency)
+	reg.MustRegister(m.requests, m.exceptions, m.stale, m.beforeBatch, m.kvLatency, m.logsWritten, m.logsDropped, m.logsFailed)
 	return m
+}
+
+// counterVec is a counter by join; nil when metrics are off.
+type counterVec interface {
+	WithLabelValues(lvs ...string) prometheus.Counter
+}
+
+// logWritten, logDropped and logErrors return the fetch-log counters by
+// join, or nil on a nil *Metrics.
+func (m *Metrics) logWritten() counterVec {
+	if m == nil {
+		return nil
+	}
+	return m.logsWritten
+}
+
+func (m *Metrics) logDropped() counterVec {
+	if m == nil {
+		return nil
+	}
+	return m.logsDropped
+}
+
+func (m *Metrics) logErrors(stage string) counterVec {
+	if m == nil {
+		return nil
+	}
+	return m.logsFailed.MustCurryWith(prometheus.Labels{"stage": stage})
 }
 
 // count records answered requests and those with exceptions.

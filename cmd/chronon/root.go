@@ -47,6 +47,7 @@ func newRootCmd() *cobra.Command {
 		newStagingQueryCmd(a),
 		newBackfillCmd(a),
 		newGroupByBackfillCmd(a),
+		newLabelJoinCmd(a),
 		newUploadCmd(a),
 		newMetadataUploadCmd(a),
 		newServeCmd(a),
@@ -55,6 +56,7 @@ func newRootCmd() *cobra.Command {
 		newDevCmd(a),
 		newPublishCmd(a),
 		newStreamCmd(a),
+		newLogFlattenCmd(a),
 	)
 	return root
 }

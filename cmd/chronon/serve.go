@@ -18,9 +18,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chronon-go/chronon/fetcher"
+	"github.com/chronon-go/chronon/fetcher/logsink"
 	"github.com/chronon-go/chronon/fetcher/server"
 	"github.com/chronon-go/chronon/plugins/external"
 	"github.com/chronon-go/chronon/plugins/kv"
+	"github.com/chronon-go/chronon/runners/pubsubdev"
 )
 
 // online is what serving needs open: the KV store, the external handlers
@@ -29,11 +31,13 @@ type online struct {
 	store    kv.Store
 	handlers map[string]external.Handler
 	fetcher  *fetcher.Fetcher
+	// closeLogs releases the fetch-log sink (nil without one).
+	closeLogs func() error
 }
 
 // openOnline opens chronon.yaml's KV store and external handlers and a
-// fetcher over them.
-func (a *app) openOnline(ctx context.Context, metrics *fetcher.Metrics, batchCache int) (*online, error) {
+// fetcher over them; with logging, it also opens the fetch-log sink.
+func (a *app) openOnline(ctx context.Context, metrics *fetcher.Metrics, batchCache int, logging bool) (*online, error) {
 	store, err := a.openKV(ctx)
 	if err != nil {
 		return nil, err
@@ -43,12 +47,59 @@ func (a *app) openOnline(ctx context.Context, metrics *fetcher.Metrics, batchCac
 		store.Close()
 		return nil, err
 	}
-	o.fetcher = fetcher.New(store, fetcher.Options{Handlers: o.handlers, Logger: a.log, Metrics: metrics, BatchCacheSize: batchCache})
+	opts := fetcher.Options{Handlers: o.handlers, Logger: a.log, Metrics: metrics, BatchCacheSize: batchCache}
+	if logging {
+		if opts.LogSink, o.closeLogs, err = a.openLogSink(ctx); err != nil {
+			o.Close()
+			return nil, err
+		}
+	}
+	o.fetcher = fetcher.New(store, opts)
 	return o, nil
+}
+
+// logFlushTimeout bounds how long a shutdown waits for buffered fetch
+// logs to be written.
+const logFlushTimeout = 30 * time.Second
+
+// openLogSink opens chronon.yaml's logging.sink (nil for "none").
+func (a *app) openLogSink(ctx context.Context) (fetcher.LogSink, func() error, error) {
+	c := a.cfg.Logging
+	switch c.Sink {
+	case "warehouse":
+		wh, err := a.openWarehouse()
+		if err != nil {
+			return nil, nil, fmt.Errorf("logging.sink warehouse: %w", err)
+		}
+		return logsink.NewWarehouse(wh, c.Namespace), wh.Close, nil
+	case "pubsub":
+		client, err := a.openPubSub(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("logging.sink pubsub: %w", err)
+		}
+		if err := pubsubdev.EnsureTopic(ctx, client, c.Topic); err != nil {
+			client.Close()
+			return nil, nil, fmt.Errorf("logging.topic %s: %w", c.Topic, err)
+		}
+		sink := logsink.NewPubSub(client, c.Topic)
+		return sink, func() error { return errors.Join(sink.Close(), client.Close()) }, nil
+	case "none":
+		return nil, nil, nil
+	}
+	return nil, nil, fmt.Errorf("logging.sink %q is not supported (supported: warehouse, pubsub, none)", c.Sink)
 }
 
 func (o *online) Close() error {
 	var errs []error
+	if o.fetcher != nil {
+		// Flush the fetch logs while their sink is still open.
+		ctx, cancel := context.WithTimeout(context.Background(), logFlushTimeout)
+		errs = append(errs, o.fetcher.Close(ctx))
+		cancel()
+	}
+	if o.closeLogs != nil {
+		errs = append(errs, o.closeLogs())
+	}
 	for name, h := range o.handlers {
 		if err := h.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("external source %s: %w", name, err))
@@ -103,7 +154,7 @@ down gracefully. With --token-file (or $CHRONON_AUTH_TOKEN) every route but
 				debug.SetGCPercent(400)
 			}
 			reg, metrics := server.Metrics()
-			o, err := a.openOnline(ctx, metrics, batchCache)
+			o, err := a.openOnline(ctx, metrics, batchCache, true)
 			if err != nil {
 				return err
 			}
@@ -164,7 +215,7 @@ group-by. --at-millis asks for the features as of an earlier time.`,
 			if err := dec.Decode(&km); err != nil || km == nil {
 				return fmt.Errorf("-k %q: want a JSON object of keys, e.g. {\"user_id\": \"5\"}: %v", keys, err)
 			}
-			o, err := a.openOnline(cmd.Context(), nil, 0)
+			o, err := a.openOnline(cmd.Context(), nil, 0, false)
 			if err != nil {
 				return err
 			}

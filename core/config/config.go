@@ -101,7 +101,10 @@ type Runner struct {
 type Logging struct {
 	// Namespace holds chronon_log_table. The default value is "chronon".
 	Namespace string `yaml:"namespace"`
-	// Sink is "warehouse" or "pubsub". The default value is "warehouse".
+	// Sink is where chronon serve writes the fetch logs of joins with
+	// samplePercent > 0: "warehouse" (the table chronon_log_table in
+	// Namespace, which chronon log-flatten reads), "pubsub" (Topic) or
+	// "none". The default value is "warehouse".
 	Sink string `yaml:"sink"`
 	// Topic is the Pub/Sub topic (sink: pubsub). The default value is
 	// "chronon-fetch-log".
@@ -121,7 +124,7 @@ var (
 	windowTails = []string{"exact", "hop"}
 	kvStores    = []string{"sqlite", "bigtable", "plugin"}
 	runners     = []string{"direct", "prism", "dataflow", "flink"}
-	logSinks    = []string{"warehouse", "pubsub"}
+	logSinks    = []string{"warehouse", "pubsub", "none"}
 )
 
 // Parse reads chronon.yaml content. Relative paths in it are resolved

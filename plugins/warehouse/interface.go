@@ -128,3 +128,12 @@ type Txn interface {
 	// (it does nothing then).
 	Abort() error
 }
+
+// PropertySetter is implemented by transactions that take table properties
+// after Begin, so a writer can commit what it learned while writing (a
+// count of skipped rows) atomically with the data. The built-in parquet
+// warehouse implements it; check with a type assertion.
+type PropertySetter interface {
+	// SetProperties merges props into the properties the commit writes.
+	SetProperties(props map[string]string)
+}

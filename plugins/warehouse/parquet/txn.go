@@ -127,6 +127,15 @@ type txn struct {
 	committed bool
 }
 
+var _ warehouse.PropertySetter = (*txn)(nil)
+
+// SetProperties merges props into the properties Commit writes.
+func (t *txn) SetProperties(props map[string]string) {
+	for k, v := range props {
+		t.props[k] = v
+	}
+}
+
 // partWriter streams one partition of a transaction into a staged file.
 type partWriter struct {
 	ds    string

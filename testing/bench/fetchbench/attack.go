@@ -362,21 +362,25 @@ func pingTargeter(base string) vegeta.Targeter {
 // path segment, its slash escaped.
 const fetchPath = "/v1/features/join/quickstart%2Ftraining_set.v2"
 
+// loggedFetchPath fetches v2_logged, v2 with samplePercent 100: every
+// fetch is logged (to the warehouse sink, chronon serve's default).
+const loggedFetchPath = "/v1/features/join/quickstart%2Ftraining_set.v2_logged"
+
 // fetchBody is the request body fetching user's features.
 func fetchBody(user string) []byte {
 	b, _ := json.Marshal([]map[string]string{{"user_id": user}})
 	return b
 }
 
-// fetchTargeter fetches the features of a user picked uniformly from users
-// for each request.
-func fetchTargeter(base string, users []string) vegeta.Targeter {
+// fetchTargeter fetches, from the fetch route path, the features of a
+// user picked uniformly from users for each request.
+func fetchTargeter(base, path string, users []string) vegeta.Targeter {
 	bodies := make([][]byte, len(users))
 	for i, u := range users {
 		bodies[i] = fetchBody(u)
 	}
 	header := http.Header{"Content-Type": []string{"application/json"}}
-	url := base + fetchPath
+	url := base + path
 	return func(t *vegeta.Target) error {
 		t.Method, t.URL, t.Header = http.MethodPost, url, header
 		t.Body = bodies[rand.IntN(len(bodies))]

@@ -232,7 +232,7 @@ func TestAttackHTTP(t *testing.T) {
 		f.bad.Store(0)
 		o := testOpts
 		o.CheckEvery = every
-		fetch := attackOne("fetch", fetchTargeter(srv.URL, users), checkFetch, newClient(o), 800, time.Second/2, o)
+		fetch := attackOne("fetch", fetchTargeter(srv.URL, fetchPath, users), checkFetch, newClient(o), 800, time.Second/2, o)
 		if fetch.Requests != 400 || f.fetches.Load() != 400 {
 			t.Errorf("fetch: %d requests, %d served", fetch.Requests, f.fetches.Load())
 		}
@@ -271,7 +271,7 @@ func TestTurns(t *testing.T) {
 	o.Slice = 100 * time.Millisecond
 	st := attack(context.Background(), []*target{
 		{name: "ping", tr: pingTargeter(srv.URL), check: checkPing, client: newClient(o)},
-		{name: "fetch", tr: fetchTargeter(srv.URL, users), check: checkFetch, client: newClient(o)},
+		{name: "fetch", tr: fetchTargeter(srv.URL, fetchPath, users), check: checkFetch, client: newClient(o)},
 	}, 500, 250*time.Millisecond, o)
 	// Turns of 100ms, 100ms and 50ms: 50, 50 and 25 requests.
 	for _, s := range st {

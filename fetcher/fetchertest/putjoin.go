@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package fetchertest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chronon-go/chronon/core/api"
+	"github.com/chronon-go/chronon/plugins/kv"
+)
+
+// PutJoin stores j as a new version of its definition, at BatchEnd +
+// version ms (a later version wins), as metadata-upload would after the
+// definition changed.
+func PutJoin(t testing.TB, store kv.Store, j *api.Join, version int64) {
+	t.Helper()
+	def, err := api.Marshal(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.MultiPut(context.Background(), api.MetadataDataset, []kv.Entry{
+		{Key: []byte(api.MetadataKey(api.KindJoin, j.MetaData.Name)), Value: def, TsMillis: BatchEnd + version}}); err != nil {
+		t.Fatal(err)
+	}
+}
