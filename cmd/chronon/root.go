@@ -57,6 +57,10 @@ func newRootCmd() *cobra.Command {
 		newPublishCmd(a),
 		newStreamCmd(a),
 		newLogFlattenCmd(a),
+		newRunCmd(a),
+		newGraphCmd(a),
+		newDagsCmd(a),
+		newPartitionExistsCmd(a),
 	)
 	return root
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 )
@@ -35,6 +36,42 @@ type Config struct {
 	Logging Logging `yaml:"logging"`
 	// ExternalSources maps an external source name to the plugin serving it.
 	ExternalSources map[string]Plugin `yaml:"external_sources"`
+	// Orchestration configures `chronon run` and `chronon dags`.
+	Orchestration Orchestration `yaml:"orchestration"`
+}
+
+// Orchestration configures `chronon run` (and the DAGs `chronon dags`
+// writes, which run its steps). Zero fields mean the defaults.
+type Orchestration struct {
+	// Parallelism is how many steps run at once. The default value is 4.
+	Parallelism int `yaml:"parallelism"`
+	// WaitTimeout is how long a run waits for missing input partitions
+	// (a Go duration, e.g. 30m). The default value is 1h.
+	WaitTimeout string `yaml:"wait_timeout"`
+	// PollInterval is how often missing inputs are checked again. The
+	// default value is 30s.
+	PollInterval string `yaml:"poll_interval"`
+	// Retention says what old data the run removes.
+	Retention Retention `yaml:"retention"`
+	// DagStartDate is the start_date of generated Airflow DAGs
+	// (YYYY-MM-DD). The default value is 2023-01-01.
+	DagStartDate string `yaml:"dag_start_date"`
+}
+
+// Retention says how much old data `chronon run` keeps.
+type Retention struct {
+	// BatchVersions is how many daily batch uploads of a group-by the KV
+	// store keeps (the latest is always kept). The default value is 3.
+	BatchVersions int `yaml:"batch_versions"`
+	// StreamingSlackDays keeps streaming values this many days older than
+	// the latest batch end (the fetcher reads from the batch end on; the
+	// slack covers fetchers still serving the previous upload). The
+	// default value is 1; -1 keeps none.
+	StreamingSlackDays int `yaml:"streaming_slack_days"`
+	// LogTTLDays is how many days of fetch log partitions (the raw log
+	// table and each join's _logged table) are kept; older ones are
+	// emptied. The default value is 30.
+	LogTTLDays int `yaml:"log_ttl_days"`
 }
 
 // Warehouse configures offline table storage.
@@ -200,6 +237,28 @@ func (c *Config) EnsureDefaults() *Config {
 	if c.Logging.Topic == "" {
 		c.Logging.Topic = "chronon-fetch-log"
 	}
+	o := &c.Orchestration
+	if o.Parallelism <= 0 {
+		o.Parallelism = 4
+	}
+	if o.WaitTimeout == "" {
+		o.WaitTimeout = "1h"
+	}
+	if o.PollInterval == "" {
+		o.PollInterval = "30s"
+	}
+	if o.DagStartDate == "" {
+		o.DagStartDate = "2023-01-01"
+	}
+	if o.Retention.BatchVersions <= 0 {
+		o.Retention.BatchVersions = 3
+	}
+	if o.Retention.StreamingSlackDays == 0 {
+		o.Retention.StreamingSlackDays = 1
+	}
+	if o.Retention.LogTTLDays <= 0 {
+		o.Retention.LogTTLDays = 30
+	}
 	return c
 }
 
@@ -229,6 +288,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Runner.Name == "flink" && c.Runner.Endpoint == "" {
 		errs = append(errs, errors.New("runner: flink needs endpoint (the Flink job server)"))
+	}
+	for key, v := range map[string]string{"orchestration.wait_timeout": c.Orchestration.WaitTimeout, "orchestration.poll_interval": c.Orchestration.PollInterval} {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration (e.g. 30m, 1h)", key, v))
+		}
 	}
 	for name, p := range c.ExternalSources {
 		if p.Plugin == "" {

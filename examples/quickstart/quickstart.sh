@@ -124,3 +124,24 @@ wait "$streamer" 2>/dev/null || true
 kill "$emulator"
 wait "$emulator" 2>/dev/null || true
 trap - EXIT
+
+# Day 2: the next day's data lands and one command brings everything up to
+# date, as a daily cron job (or the Airflow DAGs of `chronon dags`) would.
+day2="$(date -u -d "$last_day + 1 day" +%F)"
+echo "== day 2 ($day2): new purchases, returns, checkouts and users snapshots"
+day2_dir="$PWD/data/day2"
+(cd "$src" && go run ./examples/quickstart/generate --out "$day2_dir" --end-date "$day2" --days 1 \
+  --snapshots 2 --purchases 20 --returns 20 --checkouts 10)
+"$chronon" import --table data.purchases --file data/day2/purchases.csv --ds-column ds --schema "purchase_id:string,$ids"
+"$chronon" import --table data.returns --file data/day2/returns.csv --ds-column ds --schema "return_id:string,$ids"
+"$chronon" import --table data.users --file data/day2/users.csv --ds-column ds --schema "user_id:string,account_created_ds:string,email_verified:string"
+"$chronon" import --table data.checkouts --file data/day2/checkouts.csv --ds-column ds --schema "return_id:string,$ids"
+
+echo "== chronon run --ds $day2: front-fills the new partitions and uploads"
+"$chronon" run --ds "$day2"
+
+echo "== chronon run again: everything is up to date"
+"$chronon" run --ds "$day2"
+
+echo "== the Airflow DAGs of the same graph (.chronon/dags)"
+"$chronon" dags --out .chronon/dags

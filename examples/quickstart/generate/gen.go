@@ -33,6 +33,10 @@ type config struct {
 	purchases, returns, checkouts int
 	// products is the number of distinct product ids.
 	products int
+	// snapshots is the number of daily users snapshots, the first on the
+	// day before endDate (1: that day only; 2: the end date's own too, so
+	// that a run for the end date can upload the users group-by).
+	snapshots int
 }
 
 // defaultConfig is the quickstart's shape (Chronon's sample data): 500
@@ -42,7 +46,7 @@ func defaultConfig(now time.Time) config {
 	return config{
 		endDate: batch.FormatDS(now.UTC().AddDate(0, 0, -1)),
 		days:    30, seed: 1, users: 100,
-		purchases: 500, returns: 500, checkouts: 200, products: 1000,
+		purchases: 500, returns: 500, checkouts: 200, products: 1000, snapshots: 1,
 	}
 }
 
@@ -56,6 +60,8 @@ func (c config) validate() error {
 		return fmt.Errorf("users must be at least 1, not %d", c.users)
 	case c.products < 1:
 		return fmt.Errorf("products must be at least 1, not %d", c.products)
+	case c.snapshots < 1:
+		return fmt.Errorf("snapshots must be at least 1, not %d", c.snapshots)
 	case c.purchases < 0 || c.returns < 0 || c.checkouts < 0:
 		return errors.New("row counts cannot be negative")
 	}
@@ -128,11 +134,18 @@ func generate(dir string, c config) ([]fileStats, error) {
 		st.rows = int64(t.rows)
 		out = append(out, st)
 	}
-	st, err := writeFile(dir, "users.csv", func(w io.Writer) error { return writeUsers(w, c, usersDS) })
+	st, err := writeFile(dir, "users.csv", func(w io.Writer) error {
+		for i := range c.snapshots {
+			if err := writeUsers(w, c, batch.FormatDS(mustParseDS(usersDS).AddDate(0, 0, i)), i == 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	st.rows, st.firstDS, st.lastDS = int64(c.users), usersDS, usersDS
+	st.rows, st.firstDS, st.lastDS = int64(c.users*c.snapshots), usersDS, batch.FormatDS(mustParseDS(usersDS).AddDate(0, 0, c.snapshots-1))
 	// Report in the order the quickstart lists the tables.
 	out = slices.Insert(out, 2, st)
 	return out, nil
@@ -245,17 +258,23 @@ func writeEvents(w io.Writer, c config, t eventTable) error {
 	return nil
 }
 
-// writeUsers writes one row per user, all in partition ds: the account's
-// creation day (up to two years before ds) and whether the email is
-// verified (0 or 1).
-func writeUsers(w io.Writer, c config, ds string) error {
+// writeUsers writes one row per user, all in partition ds (after the
+// header when header is set): the account's creation day (up to two years
+// before the first snapshot) and whether the email is verified (0 or 1).
+// Every snapshot holds the same users.
+func writeUsers(w io.Writer, c config, ds string, header bool) error {
 	rng := rand.New(rand.NewPCG(c.seed, streamUsers))
-	if _, err := io.WriteString(w, "ds,user_id,account_created_ds,email_verified\n"); err != nil {
+	if header {
+		if _, err := io.WriteString(w, "ds,user_id,account_created_ds,email_verified\n"); err != nil {
+			return err
+		}
+	}
+	day, err := batch.ShiftDS(c.endDate, -1)
+	if err != nil {
 		return err
 	}
-	day := mustParseDS(ds)
 	for u := range c.users {
-		created := batch.FormatDS(day.AddDate(0, 0, -rng.IntN(730)))
+		created := batch.FormatDS(mustParseDS(day).AddDate(0, 0, -rng.IntN(730)))
 		if _, err := fmt.Fprintf(w, "%s,%d,%s,%d\n", ds, u, created, rng.IntN(2)); err != nil {
 			return err
 		}

@@ -37,6 +37,7 @@ func run(args []string, stdout, stderr io.Writer, now time.Time) error {
 	fs.IntVar(&c.returns, "returns", c.returns, "returns rows (before --rows-scale)")
 	fs.IntVar(&c.checkouts, "checkouts", c.checkouts, "checkouts rows (before --rows-scale)")
 	fs.IntVar(&c.products, "products", c.products, "number of products")
+	fs.IntVar(&c.snapshots, "snapshots", c.snapshots, "daily users snapshots, from the day before the end date on (2 adds the end date's)")
 	scale := fs.Float64("rows-scale", 1, "multiply the purchases, returns and checkouts row counts")
 	if err := fs.Parse(args); err != nil {
 		return err
