@@ -57,6 +57,7 @@ func newRootCmd() *cobra.Command {
 		newPublishCmd(a),
 		newStreamCmd(a),
 		newLogFlattenCmd(a),
+		newConsistencyCmd(a),
 		newRunCmd(a),
 		newGraphCmd(a),
 		newDagsCmd(a),

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -190,15 +191,22 @@ down gracefully. With --token-file (or $CHRONON_AUTH_TOKEN) every route but
 }
 
 func newFetchCmd(a *app) *cobra.Command {
-	var typ, name, keys string
+	var typ, name, keys, requests string
 	var at int64
+	var logging bool
 	cmd := &cobra.Command{
-		Use:   "fetch --type join|groupby --name TEAM/NAME -k '{\"user_id\": \"5\"}'",
-		Short: "Fetch one entity's features from the KV store and print them as JSON",
+		Use:   "fetch --type join|groupby --name TEAM/NAME (-k '{\"user_id\": \"5\"}' | --requests FILE)",
+		Short: "Fetch features from the KV store and print them as JSON",
 		Long: `Fetch prints what the server's features route answers for one key object:
 the same JSON object as one element of its "results" array. Names are
 accepted as team/name.v1 or team.name.v1, --type as join, groupby or
-group-by. --at-millis asks for the features as of an earlier time.`,
+group-by. --at-millis asks for the features as of an earlier time.
+
+--requests FILE fetches many at once: FILE holds one JSON request per line,
+{"keys": {"user_id": "5"}, "atMillis": 1700000000000} (atMillis optional),
+and the results are printed one per line, in order. With --log, joins with
+sample_percent > 0 log what was fetched to chronon.yaml's logging sink, as
+chronon serve does.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			isJoin := false
@@ -209,35 +217,109 @@ group-by. --at-millis asks for the features as of an earlier time.`,
 			default:
 				return fmt.Errorf("--type %q: want join or groupby", typ)
 			}
-			dec := json.NewDecoder(strings.NewReader(keys))
-			dec.UseNumber()
-			var km map[string]any
-			if err := dec.Decode(&km); err != nil || km == nil {
-				return fmt.Errorf("-k %q: want a JSON object of keys, e.g. {\"user_id\": \"5\"}: %v", keys, err)
+			var reqs []fetcher.Request
+			switch {
+			case (keys == "") == (requests == ""):
+				return errors.New("give one of -k and --requests")
+			case keys != "":
+				km, err := decodeKeys(keys)
+				if err != nil {
+					return fmt.Errorf("-k %q: want a JSON object of keys, e.g. {\"user_id\": \"5\"}: %v", keys, err)
+				}
+				reqs = []fetcher.Request{{Name: name, Keys: km, AtMillis: at}}
+			default:
+				var err error
+				if reqs, err = readFetchRequests(requests, name, at); err != nil {
+					return err
+				}
 			}
-			o, err := a.openOnline(cmd.Context(), nil, 0, false)
+			o, err := a.openOnline(cmd.Context(), nil, 0, logging)
 			if err != nil {
 				return err
 			}
-			defer o.Close()
-			req := []fetcher.Request{{Name: name, Keys: km, AtMillis: at}}
 			var res []fetcher.Response
 			if isJoin {
-				res = o.fetcher.FetchJoin(cmd.Context(), req)
+				res = o.fetcher.FetchJoin(cmd.Context(), reqs)
 			} else {
-				res = o.fetcher.FetchGroupBy(cmd.Context(), req)
+				res = o.fetcher.FetchGroupBy(cmd.Context(), reqs)
 			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "  ")
-			return enc.Encode(server.NewResult(res[0]))
+			// Close flushes the fetch logs.
+			if err := o.Close(); err != nil {
+				return err
+			}
+			out := bufio.NewWriter(cmd.OutOrStdout())
+			enc := json.NewEncoder(out)
+			if keys != "" {
+				enc.SetIndent("", "  ")
+			}
+			for _, r := range res {
+				if err := enc.Encode(server.NewResult(r)); err != nil {
+					return err
+				}
+			}
+			return out.Flush()
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&typ, "type", "join", "join or groupby")
 	f.StringVar(&name, "name", "", "join or group-by name (team/name.v1)")
 	f.StringVarP(&keys, "keys", "k", "", "key object as JSON")
+	f.StringVar(&requests, "requests", "", "file of JSON requests, one per line: {\"keys\": {...}, \"atMillis\": T}")
 	f.Int64Var(&at, "at-millis", 0, "answer as of this time (epoch ms; default now)")
+	f.BoolVar(&logging, "log", false, "log the fetches of joins with sample_percent > 0, as chronon serve does")
 	_ = cmd.MarkFlagRequired("name")
-	_ = cmd.MarkFlagRequired("keys")
 	return cmd
+}
+
+// decodeKeys decodes a JSON object of key values, numbers kept exact.
+func decodeKeys(s string) (map[string]any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var km map[string]any
+	if err := dec.Decode(&km); err != nil {
+		return nil, err
+	}
+	if km == nil {
+		return nil, errors.New("null")
+	}
+	return km, nil
+}
+
+// readFetchRequests reads chronon fetch --requests: one JSON request per
+// line (blank lines skipped); a request without atMillis gets at.
+func readFetchRequests(path, name string, at int64) ([]fetcher.Request, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--requests: %w", err)
+	}
+	defer f.Close()
+	var reqs []fetcher.Request
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" {
+			continue
+		}
+		var r struct {
+			Keys     json.RawMessage `json:"keys"`
+			AtMillis *int64          `json:"atMillis"`
+		}
+		if err := json.Unmarshal([]byte(text), &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		km, err := decodeKeys(string(r.Keys))
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: keys: want a JSON object of keys: %v", path, line, err)
+		}
+		req := fetcher.Request{Name: name, Keys: km, AtMillis: at}
+		if r.AtMillis != nil {
+			req.AtMillis = *r.AtMillis
+		}
+		reqs = append(reqs, req)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return reqs, nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/chronon-go/chronon/core/api"
@@ -14,6 +15,7 @@ import (
 	"github.com/chronon-go/chronon/plugins/kv"
 	"github.com/chronon-go/chronon/plugins/warehouse"
 	"github.com/chronon-go/chronon/runners/backfill"
+	"github.com/chronon-go/chronon/runners/consistency"
 	"github.com/chronon-go/chronon/runners/labeljoin"
 	"github.com/chronon-go/chronon/runners/logflatten"
 	"github.com/chronon-go/chronon/runners/metadata"
@@ -95,9 +97,7 @@ func (e *Env) Step(n *graph.Node) (Step, error) {
 	case graph.LogFlatten:
 		return &flattenStep{e, n.Defs[0].(*api.Join)}, nil
 	case graph.Consistency:
-		// Their jobs are not in this build yet: say so rather than
-		// pretend they ran.
-		return nil, fmt.Errorf("%s: chronon %s: %w", n.ID, n.Kind, ErrUnavailable)
+		return &consistencyStep{e, n.Defs[0].(*api.Join)}, nil
 	}
 	return nil, fmt.Errorf("orchestrate: step %s: unknown kind %q", n.ID, n.Kind)
 }
@@ -371,4 +371,41 @@ func (s *flattenStep) Run(ctx context.Context) (Outcome, error) {
 		return Outcome{}, err
 	}
 	return Outcome{Partitions: res.Computed, Changed: len(res.Computed) > 0, Detail: fmt.Sprintf("%d rows", res.Rows)}, nil
+}
+
+// consistencyStep compares an online join's logged values of DS with the
+// values recomputed offline. A day without logs (nothing was served, or
+// sampled) has nothing to compare: it is done with a note, not waited on.
+type consistencyStep struct {
+	e *Env
+	j *api.Join
+}
+
+func (s *consistencyStep) UpToDate(ctx context.Context) (bool, error) {
+	info, err := s.e.Warehouse.Describe(ctx, s.j.MetaData.TableWithSuffix(api.SuffixConsistency))
+	if errors.Is(err, warehouse.ErrTableNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(info.Partitions, func(p warehouse.Partition) bool { return p.DS == s.e.DS }), nil
+}
+
+func (s *consistencyStep) Run(ctx context.Context) (Outcome, error) {
+	o := s.e.Backfill
+	res, err := consistency.Run(ctx, s.e.Warehouse, s.j, s.e.DS, consistency.Options{Root: o.Root, WindowTail: o.WindowTail, Runner: o.Runner, Shards: o.Shards, Log: o.Log})
+	if errors.Is(err, consistency.ErrNotFlattened) {
+		return Outcome{Detail: "no fetch logs on " + s.e.DS}, nil
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	bad := 0
+	for _, f := range res.Features {
+		if m := f.Metrics; m.Mismatch+m.Missing+m.Extra > 0 {
+			bad++
+		}
+	}
+	return Outcome{Partitions: []string{s.e.DS}, Changed: true, Detail: fmt.Sprintf("%d of %d features inconsistent", bad, len(res.Features))}, nil
 }
