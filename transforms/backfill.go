@@ -107,6 +107,13 @@ func (f *readFn) read(ctx context.Context, t ReadTask, byShard, byDay func(strin
 	defer sc.Close()
 	shards := f.c.job.Shards
 	ordinal := 0
+	var boot *backfill.BootstrapDay
+	if t.Role == RoleLeft && f.c.join.Bootstrap() != nil {
+		if boot, err = loadBootstrapDay(ctx, f.c.wh, f.c.join.Bootstrap(), t.DS); err != nil {
+			return fmt.Errorf("%s: %w", f.c.join.Def.MetaData.GetName(), err)
+		}
+		defer boot.Release()
+	}
 	for {
 		rec, err := sc.Next(ctx)
 		if err == io.EOF {
@@ -115,7 +122,7 @@ func (f *readFn) read(ctx context.Context, t ReadTask, byShard, byDay func(strin
 		if err != nil {
 			return fmt.Errorf("read %s/ds=%s: %w", t.Table, t.DS, err)
 		}
-		err = f.emit(t, day, rec, &ordinal, shards, byShard, byDay)
+		err = f.emit(t, day, rec, &ordinal, shards, boot, byShard, byDay)
 		rec.Release()
 		if err != nil {
 			return fmt.Errorf("read %s/ds=%s: %w", t.Table, t.DS, err)
@@ -123,7 +130,7 @@ func (f *readFn) read(ctx context.Context, t ReadTask, byShard, byDay func(strin
 	}
 }
 
-func (f *readFn) emit(t ReadTask, day int64, rec arrow.RecordBatch, ordinal *int, shards int, byShard, byDay func(string, []byte)) error {
+func (f *readFn) emit(t ReadTask, day int64, rec arrow.RecordBatch, ordinal *int, shards int, boot *backfill.BootstrapDay, byShard, byDay func(string, []byte)) error {
 	if t.Role == RolePartTable {
 		b, err := encodeElement(tagPartTable, t.Part, rec)
 		if err != nil {
@@ -133,7 +140,7 @@ func (f *readFn) emit(t ReadTask, day int64, rec arrow.RecordBatch, ordinal *int
 		return nil
 	}
 	if t.Role == RoleLeft {
-		lb, err := f.c.join.LeftRows(rec, day, *ordinal)
+		lb, err := f.c.join.LeftRowsBootstrapped(rec, day, *ordinal, boot)
 		if err != nil || lb == nil {
 			return err
 		}
@@ -360,6 +367,11 @@ func (f *assembleFn) ProcessElement(ctx context.Context, ds string, values func(
 		return err
 	}
 	emit(path)
+	if f.c.join != nil && f.c.join.Bootstrap() != nil {
+		if err := writeBootstrap(ctx, f.scratch, f.c.join, ds, left, emit); err != nil {
+			return err
+		}
+	}
 	for pi, pr := range partRows {
 		if pr == nil {
 			continue

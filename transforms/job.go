@@ -190,7 +190,9 @@ func compileJob(spec string) (*compiled, error) {
 			c.close()
 			return nil, fmt.Errorf("decode join: %w", err)
 		}
-		c.join, err = backfill.CompileJoin(j, schemas, c.job.WindowTail)
+		if c.join, err = backfill.CompileJoin(j, schemas, c.job.WindowTail); err == nil {
+			err = c.join.CompileBootstrap(TablesOf(context.Background(), wh))
+		}
 	case api.KindGroupBy:
 		var g *api.GroupBy
 		if g, err = api.ParseGroupBy([]byte(c.job.Definition)); err != nil {

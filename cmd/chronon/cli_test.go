@@ -79,7 +79,7 @@ func TestCompileQuickstart(t *testing.T) {
 	dir := t.TempDir()
 	copyDir(t, "../../examples/quickstart", dir)
 	out := mustRun(t, dir, "compile")
-	if !strings.Contains(out, "compiled 3 group_bys, 2 joins") {
+	if !strings.Contains(out, "compiled 4 group_bys, 3 joins") {
 		t.Errorf("compile output: %s", out)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "production/joins/quickstart/training_set.v1"))

@@ -31,14 +31,9 @@ type PartValues struct {
 // the part's table (PartTableSchema), nil for parts read from their table.
 func (j *Join) Assemble(left []arrow.RecordBatch, parts []PartValues) (out arrow.RecordBatch, partRows []arrow.RecordBatch, err error) {
 	name := j.Def.MetaData.GetName()
-	left = slices.Clone(left)
-	slices.SortFunc(left, func(a, b arrow.RecordBatch) int { return cmp.Compare(firstRow(a), firstRow(b)) })
-	rows, err := Concat(left)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: left rows: %w", name, err)
-	}
-	if rows == nil {
-		return nil, nil, nil
+	rows, err := j.sortedRows(left)
+	if err != nil || rows == nil {
+		return nil, nil, err
 	}
 	defer rows.Release()
 	ids, err := int64Column(rows, RowColumn)
@@ -51,10 +46,20 @@ func (j *Join) Assemble(left []arrow.RecordBatch, parts []PartValues) (out arrow
 	}
 	n := int(rows.NumRows())
 
-	fields := append([]arrow.Field(nil), rows.Schema().Fields()[1:]...)
-	cols := append([]arrow.Array(nil), rows.Columns()[1:]...)
+	nleft := int(rows.NumCols()) - 1
+	if j.boot != nil {
+		nleft = len(j.LeftColumns)
+	}
+	fields := append([]arrow.Field(nil), rows.Schema().Fields()[1:1+nleft]...)
+	cols := append([]arrow.Array(nil), rows.Columns()[1:1+nleft]...)
 	var owned []arrow.Array
 	defer func() { releaseAll(owned) }()
+	var covered [][]bool
+	if j.boot != nil {
+		if covered, err = j.boot.coverage(rows); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
 	partRows = make([]arrow.RecordBatch, len(j.Parts))
 	for pi, p := range j.Parts {
 		var vals []arrow.Array
@@ -71,15 +76,37 @@ func (j *Join) Assemble(left []arrow.RecordBatch, parts []PartValues) (out arrow
 		owned = append(owned, vals...)
 		prefix := p.JoinPart.FullPrefix()
 		var pfields []arrow.Field
-		for i, f := range vfields {
+		for _, f := range vfields {
 			f.Name = prefix + "_" + f.Name
 			pfields = append(pfields, f)
-			fields = append(fields, f)
-			cols = append(cols, vals[i])
 		}
 		if !parts[pi].FromTable {
-			partRows[pi] = j.partTableRows(p, rows, pfields, vals)
+			if partRows[pi], err = j.partTableRows(p, rows, pfields, vals, covered); err != nil {
+				releaseRecords(partRows)
+				return nil, nil, fmt.Errorf("%s: joinParts[%d]: %w", name, pi, err)
+			}
 		}
+		if j.boot != nil {
+			// Covered cells take the bootstrap's values only; others fill
+			// the bootstrap's nulls with what the part computed.
+			if vals, err = j.boot.fill(rows, pfields, vals, covered[pi]); err != nil {
+				releaseRecords(partRows)
+				return nil, nil, fmt.Errorf("%s: joinParts[%d]: %w", name, pi, err)
+			}
+			owned = append(owned, vals...)
+		}
+		fields = append(fields, pfields...)
+		cols = append(cols, vals...)
+	}
+	if j.boot != nil {
+		bf, bc, err := j.boot.extras(rows, len(j.Def.Derivations) > 0)
+		if err != nil {
+			releaseRecords(partRows)
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
+		owned = append(owned, bc...)
+		fields = append(fields, bf...)
+		cols = append(cols, bc...)
 	}
 	base := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(n))
 	defer base.Release()
@@ -120,8 +147,21 @@ func (j *Join) PartTableColumns(p *Part) []string {
 	return append(cols, api.PartitionColumn)
 }
 
-// partTableRows builds a part table's rows from the assembled left rows.
-func (j *Join) partTableRows(p *Part, rows arrow.RecordBatch, vfields []arrow.Field, vals []arrow.Array) arrow.RecordBatch {
+// sortedRows concatenates a day's left rows (LeftBatch.Rows records) in
+// row order; nil when there are none.
+func (j *Join) sortedRows(left []arrow.RecordBatch) (arrow.RecordBatch, error) {
+	left = slices.Clone(left)
+	slices.SortFunc(left, func(a, b arrow.RecordBatch) int { return cmp.Compare(firstRow(a), firstRow(b)) })
+	rows, err := Concat(left)
+	if err != nil {
+		return nil, fmt.Errorf("%s: left rows: %w", j.Def.MetaData.GetName(), err)
+	}
+	return rows, nil
+}
+
+// partTableRows builds a part table's rows from the assembled left rows:
+// those the part computed (not covered by bootstrap, when covered is set).
+func (j *Join) partTableRows(p *Part, rows arrow.RecordBatch, vfields []arrow.Field, vals []arrow.Array, covered [][]bool) (arrow.RecordBatch, error) {
 	var fields []arrow.Field
 	var cols []arrow.Array
 	for _, c := range j.partKeyColumns(p) {
@@ -134,7 +174,11 @@ func (j *Join) partTableRows(p *Part, rows arrow.RecordBatch, vfields []arrow.Fi
 	i := rows.Schema().FieldIndices(api.PartitionColumn)[0]
 	fields = append(fields, rows.Schema().Field(i))
 	cols = append(cols, rows.Column(i))
-	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rows.NumRows())
+	out := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rows.NumRows())
+	if covered == nil {
+		return out, nil
+	}
+	return uncovered(out, covered[slices.Index(j.Parts, p)])
 }
 
 // cachedValues finds each left row's values in the part table's rows by
@@ -214,6 +258,11 @@ func (j *Join) derivations(schema *arrow.Schema) (*Derivations, error) {
 		prefix := p.JoinPart.FullPrefix()
 		for _, c := range p.ValueColumns() {
 			base = append(base, prefix+"_"+c)
+		}
+	}
+	if j.boot != nil {
+		for _, f := range j.boot.Externals {
+			base = append(base, f.Name)
 		}
 	}
 	d, err := CompileDerivations(j.Def.MetaData.GetName(), j.Def.Derivations, schema, j.LeftColumns, base, true)

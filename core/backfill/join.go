@@ -183,6 +183,7 @@ type Join struct {
 	derive      *Derivations
 	mu          sync.Mutex // guards derive
 	events      bool
+	boot        *Bootstrap
 }
 
 // CompileJoin compiles j's left query and join parts against the tables'
@@ -285,6 +286,15 @@ func (b *LeftBatch) Release() {
 // LeftRows projects one scanned left record of partition day and numbers
 // its rows from ordinal on. It returns nil when no row is left.
 func (j *Join) LeftRows(scanned arrow.RecordBatch, day int64, ordinal int) (*LeftBatch, error) {
+	return j.LeftRowsBootstrapped(scanned, day, ordinal, nil)
+}
+
+// LeftRowsBootstrapped is LeftRows for a join with bootstrap parts: boot
+// holds the bootstrap sources' rows of the day (nil without bootstrap).
+// The rows also carry every bootstrap column and matched_hashes, and a join
+// part's queries leave out the rows the bootstrap covers for it, so that
+// only uncovered (row, join part) cells are computed.
+func (j *Join) LeftRowsBootstrapped(scanned arrow.RecordBatch, day int64, ordinal int, boot *BootstrapDay) (*LeftBatch, error) {
 	rec, err := j.Left.Apply(scanned)
 	if err != nil {
 		return nil, fmt.Errorf("%s: left: %w", j.Def.MetaData.GetName(), err)
@@ -328,6 +338,18 @@ func (j *Join) LeftRows(scanned arrow.RecordBatch, day int64, ordinal int) (*Lef
 		fields = append(fields, rec.Schema().Field(idx[0]))
 		cols = append(cols, rec.Column(idx[0]))
 	}
+	var covered [][]bool
+	if boot != nil {
+		e, err := boot.enrich(rec)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", j.Def.MetaData.GetName(), err)
+		}
+		defer e.release()
+		fields = append(fields, j.boot.Fields...)
+		fields = append(fields, arrow.Field{Name: MatchedHashesColumn, Type: arrow.ListOf(arrow.BinaryTypes.String), Nullable: true})
+		cols = append(cols, e.cols...)
+		covered = e.covered
+	}
 	out := &LeftBatch{Rows: array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(n))}
 	var ts *array.Int64
 	if j.events {
@@ -337,6 +359,9 @@ func (j *Join) LeftRows(scanned arrow.RecordBatch, day int64, ordinal int) (*Lef
 	}
 	for _, p := range j.Parts {
 		q, err := p.queries(rec, rows, ts, day)
+		if err == nil && covered != nil {
+			q, err = uncovered(q, covered[len(out.Queries)])
+		}
 		if err != nil {
 			out.Release()
 			return nil, fmt.Errorf("%s: %w", j.Def.MetaData.GetName(), err)
@@ -392,4 +417,21 @@ func (p *Part) queries(rec arrow.RecordBatch, rows arrow.Array, ts *array.Int64,
 		arrow.Field{Name: DayColumn, Type: arrow.PrimitiveTypes.Int64})
 	cols = append(cols, rows, ta, da)
 	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(n)), nil
+}
+
+// uncovered keeps the query rows the bootstrap does not cover (all of q,
+// retained, when it covers none). It releases q.
+func uncovered(q arrow.RecordBatch, covered []bool) (arrow.RecordBatch, error) {
+	defer q.Release()
+	keep := make([]int32, 0, len(covered))
+	for r, c := range covered {
+		if !c {
+			keep = append(keep, int32(r))
+		}
+	}
+	if len(keep) == len(covered) {
+		q.Retain()
+		return q, nil
+	}
+	return Take(q, keep)
 }

@@ -96,6 +96,12 @@ func Join(ctx context.Context, wh warehouse.Warehouse, j *api.Join, opts Options
 	if err != nil {
 		return nil, err
 	}
+	if err := cj.CompileBootstrap(transforms.TablesOf(ctx, wh)); err != nil {
+		return nil, err
+	}
+	if b := cj.Bootstrap(); b != nil && len(b.Missing) > 0 && opts.Log != nil {
+		opts.Log.Warn("bootstrap tables do not exist (yet): they bootstrap nothing", "definition", j.MetaData.GetName(), "tables", b.Missing)
+	}
 	def, err := api.Marshal(j)
 	if err != nil {
 		return nil, err
@@ -121,16 +127,20 @@ func Join(ctx context.Context, wh warehouse.Warehouse, j *api.Join, opts Options
 				tasks = append(tasks, transforms.ReadTask{Table: po.Table, DS: ds, Role: transforms.RolePartTable, Part: pi})
 			}
 		}
-		outputs = append(outputs, output{Output: po, schema: cj.PartTableSchema(part), part: pi})
+		outputs = append(outputs, output{Output: po, schema: cj.PartTableSchema(part), dir: transforms.ScratchDir(pi)})
+	}
+	if p.Bootstrap != nil {
+		outputs = append(outputs, output{Output: p.Bootstrap, schema: cj.BootstrapTableSchema(), dir: transforms.BootstrapScratchDir})
 	}
 	return run(ctx, wh, p, job, transforms.MergeReads(tasks), outputs, opts)
 }
 
-// output is a table a job writes besides its main output: a join part's.
+// output is a table a job writes besides its main output: a join part's,
+// or the `_bootstrap` table; dir is its scratch directory.
 type output struct {
 	*plan.Output
 	schema *arrow.Schema
-	part   int
+	dir    string
 }
 
 // GroupBy backfills g's daily snapshot table, after the joins it reads
@@ -326,7 +336,7 @@ func run(ctx context.Context, wh warehouse.Warehouse, p *plan.Plan, job *transfo
 	writes := []write{{out: &main, schema: batch.WithoutColumn(p.Schema, api.PartitionColumn), dir: scratch.sub(transforms.ScratchDir(-1))}}
 	for _, po := range parts {
 		if len(po.Compute) > 0 {
-			writes = append(writes, write{out: po.Output, schema: po.schema, dir: scratch.sub(transforms.ScratchDir(po.part))})
+			writes = append(writes, write{out: po.Output, schema: po.schema, dir: scratch.sub(po.dir)})
 		}
 	}
 	rows, err := commitAll(ctx, wh, writes)

@@ -60,6 +60,9 @@ const (
 	// RoleCumulative is a cumulative event table: only its latest partition
 	// (or the query's endPartition) is read.
 	RoleCumulative Role = "cumulative"
+	// RoleBootstrap is a Join's bootstrap table: each output partition's
+	// day, when it has one (a missing day bootstraps nothing).
+	RoleBootstrap Role = "bootstrap"
 )
 
 // Required reports whether every partition of an input in this role must
@@ -163,6 +166,10 @@ type Plan struct {
 	// Outputs are the tables written: the main output table first, then a
 	// Join's part tables in join part order.
 	Outputs []*Output
+	// Bootstrap is a Join's `_bootstrap` table (nil without bootstrap
+	// parts): the left rows with their bootstrapped values, written for
+	// every output partition computed.
+	Bootstrap *Output
 	// Compute are the main output table's partitions to compute.
 	Compute []string
 	// Inputs are the tables read, in order of first use.
@@ -220,10 +227,18 @@ func JoinPartTableHash(j *api.Join, jp *api.JoinPart, windowTail string) string 
 }
 
 func partHash(hashes map[string]string, partTable string) string {
-	return encodeHashes(map[string]string{
+	m := map[string]string{
 		api.LeftSourceHashKey: hashes[api.LeftSourceHashKey],
 		partTable:             hashes[partTable],
-	})
+	}
+	// A part table holds only the rows bootstrap left uncovered, so a
+	// bootstrap change recomputes it (Chronon drops every part table).
+	for k, v := range hashes {
+		if strings.HasSuffix(k, api.SuffixBootstrap) {
+			m[k] = v
+		}
+	}
+	return encodeHashes(m)
 }
 
 func encodeHashes(m map[string]string) string {
@@ -320,6 +335,23 @@ func PlanJoin(j *api.Join, describe DescribeFunc, opts Options) (*Plan, error) {
 	left := eventsLeft
 	if j.Left.DataModel() == api.EntitiesModel {
 		left = entitiesLeft
+	}
+	if len(j.BootstrapParts) > 0 {
+		if p.Bootstrap, _, err = b.output(j.MetaData.TableWithSuffix(api.SuffixBootstrap), "", compute, BootstrapTableHash(j, opts.WindowTail)); err != nil {
+			return nil, err
+		}
+		// Rows are enriched wherever the output is computed.
+		p.Bootstrap.Compute = dayStrings(compute)
+		for _, bp := range j.BootstrapParts {
+			days := daySet{}
+			for _, d := range compute {
+				ds := d.String()
+				if q := bp.Query; q == nil || (q.StartPartition == "" || ds >= q.StartPartition) && (q.EndPartition == "" || ds <= q.EndPartition) {
+					days[d] = true
+				}
+			}
+			b.need(bp.Table, RoleBootstrap, name, "", days)
+		}
 	}
 	for _, jp := range j.JoinParts {
 		pt := j.PartOutputTable(jp)
@@ -791,7 +823,8 @@ func (b *builder) finish(p *Plan) error {
 		for d := range acc.days {
 			required[k.table][d] = true
 		}
-		if len(absent) == 0 {
+		// A bootstrap table covering only some days is normal.
+		if len(absent) == 0 || k.role == RoleBootstrap {
 			continue
 		}
 		if k.role.Required() || b.opts.Strict {

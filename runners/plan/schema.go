@@ -466,6 +466,14 @@ func joinSchema(j *api.Join, tables SchemaFunc, depth int) (*arrow.Schema, error
 		}
 	}
 
+	outCols := j.OutputColumns(left.tableCols)
+	if len(j.BootstrapParts) > 0 {
+		// Bootstrap fills external parts' values offline (Chronon pads
+		// them), so the output has them too.
+		if outCols, err = bootstrapOutputColumns(j, left.tableCols, base); err != nil {
+			return nil, err
+		}
+	}
 	derived := map[string]arrow.DataType{}
 	if len(j.Derivations) > 0 {
 		in := base.schema()
@@ -491,7 +499,7 @@ func joinSchema(j *api.Join, tables SchemaFunc, depth int) (*arrow.Schema, error
 		}
 	}
 	out := newColumns()
-	for _, c := range j.OutputColumns(left.tableCols) {
+	for _, c := range outCols {
 		if t, ok := derived[c]; ok {
 			out.add(c, t)
 		} else if t, ok := base.types[c]; ok {

@@ -89,7 +89,7 @@ func TestRunQuickstartTwoDays(t *testing.T) {
 	if err == nil {
 		t.Errorf("a run with a missing input succeeded:\n%s", out)
 	}
-	if w := "missing data.returns/ds=2023-12-01: waited on by backfill:quickstart.training_set.v1, backfill:quickstart.training_set.v2, upload:quickstart.returns.v1\n"; !strings.Contains(out, w) {
+	if w := "missing data.returns/ds=2023-12-01: waited on by backfill:quickstart.training_set.v1, backfill:quickstart.training_set.v2, backfill:quickstart.training_set.v3, upload:quickstart.returns.v1\n"; !strings.Contains(out, w) {
 		t.Errorf("the run should name exactly the steps waiting on data.returns:\n%s", out)
 	}
 	got = summary(t, out)
@@ -165,7 +165,7 @@ func TestRunQuickstartTwoDays(t *testing.T) {
 			Deps []string `json:"deps"`
 		} `json:"steps"`
 	}
-	if err := json.Unmarshal([]byte(mustRun(t, dir, "graph", "--format", "json", "--ds", "2023-12-01")), &g); err != nil || len(g.Steps) != 12 {
+	if err := json.Unmarshal([]byte(mustRun(t, dir, "graph", "--format", "json", "--ds", "2023-12-01")), &g); err != nil || len(g.Steps) != 14 {
 		t.Errorf("graph json: %v, %d steps", err, len(g.Steps))
 	}
 }

@@ -49,7 +49,7 @@ func TestQuickstartScript(t *testing.T) {
 	folded := strings.Join(strings.Fields(string(out)), " ")
 	for _, want := range []string{
 		"imported 200 rows into data.checkouts",
-		"compiled 3 group_bys, 2 joins, 0 staging_queries",
+		"compiled 4 group_bys, 3 joins, 0 staging_queries",
 		"data.purchases 30 2023-11-01 2023-11-30",
 		"data.users 1 2023-11-29 2023-11-29 100",
 		"quickstart.training_set.v1: computed 1 partitions of default.quickstart_training_set_v1 (200 rows)",

@@ -51,7 +51,7 @@ func TestUploadQuickstart(t *testing.T) {
 		}
 	}
 	out := mustRun(t, dir, "metadata-upload")
-	if !strings.Contains(out, "joins/quickstart/training_set.v2") || !strings.Contains(out, "uploaded 5 definitions to CHRONON_METADATA") {
+	if !strings.Contains(out, "joins/quickstart/training_set.v2") || !strings.Contains(out, "uploaded 7 definitions to CHRONON_METADATA") {
 		t.Errorf("metadata-upload printed %q", out)
 	}
 	meta, err := store.MultiGet(context.Background(), []kv.GetRequest{{Dataset: api.MetadataDataset, Key: []byte("joins/quickstart/training_set.v2")}})

@@ -332,9 +332,11 @@ func (b *builder) join(j *api.Join) {
 	}
 	b.add(JoinBackfill, md, md.OfflineSchedule, reads, writes, j)
 	if lp := j.LabelPart; lp != nil {
-		// Labels of label_ds D are for the left days D-leftStartOffset
-		// through D-leftEndOffset; the newest must have been computed.
-		labels := []Read{{Table: md.OutputTable(), Role: roleLabels, By: name, From: -int(lp.LeftStartOffset), To: -int(lp.LeftEndOffset), Need: NeedLast}}
+		// Labels of label_ds D are for the left days D-(leftStartOffset-1)
+		// through D-(leftEndOffset-1) (core/backfill.LeftDays: Chronon
+		// counts D itself as the first day of an offset); the newest must
+		// have been computed.
+		labels := []Read{{Table: md.OutputTable(), Role: roleLabels, By: name, From: -int(lp.LeftStartOffset - 1), To: -int(lp.LeftEndOffset - 1), Need: NeedLast}}
 		if labels[0].From > labels[0].To {
 			b.errorf("%s: labelPart: leftStartOffset %d is smaller than leftEndOffset %d", name, lp.LeftStartOffset, lp.LeftEndOffset)
 			return

@@ -267,3 +267,27 @@ func TestDependencyReads(t *testing.T) {
 		t.Errorf("dependencies %v, want %v", got, want)
 	}
 }
+
+// TestLabelReads: a label run for label_ds D reads the join's output on
+// the left days core/backfill.LeftDays names (D counts as the first day of
+// an offset) and the label source up to D.
+func TestLabelReads(t *testing.T) {
+	d := quickstart()
+	label := api.NewGroupBy("quickstart.returns_label.v1", []*api.Source{api.EventsSource("data.returns", api.NewQuery(api.Selects("user_id", "refund_amt"), "ts"))},
+		[]string{"user_id"}, api.Sum("refund_amt", api.Days(3)))
+	label.MetaData.OutputNamespace = "default"
+	d.Joins[0].LabelPart = &api.LabelPart{Labels: []*api.JoinPart{api.Part(label, nil)}, LeftStartOffset: 3, LeftEndOffset: 3}
+	g, err := Build(d, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := g.Node("label-join:quickstart.training_set.v1")
+	if n == nil {
+		t.Fatal("no label-join step")
+	}
+	got := readsAt(n, "2023-11-30")
+	want := []string{"default.quickstart_training_set_v1[2023-11-28..2023-11-28]/last", "data.returns[2023-11-28..2023-11-30]/last"}
+	if !slices.Equal(got, want) {
+		t.Errorf("reads %v, want %v", got, want)
+	}
+}
