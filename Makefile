@@ -7,7 +7,7 @@ PKGS    := ./...
 # Keep the module cache and build cache where CI can find them again.
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: all build test test-long lint fmt vet bench quickstart clean generate
+.PHONY: all build test test-long lint fmt vet bench quickstart odm clean generate
 
 all: build
 
@@ -50,6 +50,10 @@ bench: build
 ## quickstart: generate the quickstart data, import it, compile, backfill the training set, upload to the KV store
 quickstart: build
 	bash examples/quickstart/quickstart.sh
+
+## odm: offline data management on the quickstart data: serve and log (with streaming), flatten, consistency, a bootstrapped v3, labels
+odm: build
+	bash examples/quickstart/odm.sh
 
 ## generate: regenerate the checked-in protobuf/gRPC code of the plugin protocols
 ## (make test does not need it). Installs protoc (Debian's protobuf-compiler)

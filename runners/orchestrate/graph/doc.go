@@ -38,8 +38,8 @@
 // left partition D; an entity snapshot of D-1 for an events left, else D;
 // an event table over the longest window, ending at D-1 for SNAPSHOT parts
 // of an events left and at D otherwise; the latest partition of a
-// cumulative table; the join's partitions D-leftStartOffset through
-// D-leftEndOffset for labels; metaData.dependencies ("ns.table",
+// cumulative table; the join's partitions D-(leftStartOffset-1) through
+// D-(leftEndOffset-1) for labels (core/backfill.LeftDays); metaData.dependencies ("ns.table",
 // "ns.table/ds={{ ds }}", {{ yesterday_ds }}, {{ macros.ds_add(ds, N) }} or
 // Chronon's {"name", "spec"} objects) at the day they name; the tables a
 // staging query's SQL reads after FROM or JOIN. Read.Need says which of
