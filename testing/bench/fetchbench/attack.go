@@ -362,9 +362,9 @@ func pingTargeter(base string) vegeta.Targeter {
 // path segment, its slash escaped.
 const fetchPath = "/v1/features/join/quickstart%2Ftraining_set.v2"
 
-// loggedFetchPath fetches v2_logged, v2 with samplePercent 100: every
-// fetch is logged (to the warehouse sink, chronon serve's default).
-const loggedFetchPath = "/v1/features/join/quickstart%2Ftraining_set.v2_logged"
+// unloggedFetchPath fetches v2_unlogged, v2 without fetch logging (v2
+// logs every fetch to the warehouse sink, chronon serve's default).
+const unloggedFetchPath = "/v1/features/join/quickstart%2Ftraining_set.v2_unlogged"
 
 // fetchBody is the request body fetching user's features.
 func fetchBody(user string) []byte {

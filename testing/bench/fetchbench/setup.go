@@ -84,18 +84,18 @@ func setupQuickstart(ctx context.Context, chronon, src, dir, endDate string) err
 			return fmt.Errorf("copy the quickstart's %s: %w", d, err)
 		}
 	}
-	// v2_logged is v2 with every fetch logged, to measure what logging
-	// costs in the same run.
+	// v2 logs every fetch (sample_percent: 100); v2_unlogged is v2 without
+	// logging, to measure what logging costs in the same run.
 	ts, err := os.OpenFile(filepath.Join(dir, "joins", "quickstart", "training_set.yaml"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
-	_, err = ts.WriteString("\nv2_logged:\n  online: true\n  sample_percent: 100\n  left: *checkouts\n  join_parts:\n    - group_by: quickstart.purchases.v1\n    - group_by: quickstart.returns.v1\n")
+	_, err = ts.WriteString("\nv2_unlogged:\n  online: true\n  left: *checkouts\n  join_parts:\n    - group_by: quickstart.purchases.v1\n    - group_by: quickstart.returns.v1\n  external_parts:\n    - contextual: {return_id: string}\n")
 	if cerr := ts.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("add the logged join: %w", err)
+		return fmt.Errorf("add the unlogged join: %w", err)
 	}
 	teams, err := os.ReadFile(filepath.Join(qs, "teams.json"))
 	if err != nil {
