@@ -39,14 +39,10 @@ func Backfill(s beam.Scope, job *Job, tasks []ReadTask) (beam.PCollection, error
 		return beam.PCollection{}, err
 	}
 	s = s.Scope("backfill")
-	elems := make([]string, len(tasks))
-	for i, t := range tasks {
-		elems[i] = t.Encode()
-	}
-	if len(elems) == 0 {
+	tasksCol, ok := createTasks(s, tasks)
+	if !ok {
 		return beam.Create(s, ""), nil
 	}
-	tasksCol := beam.Reshuffle(s, beam.CreateList(s, elems))
 	shards, days := beam.ParDo2(s, &readFn{Job: spec}, tasksCol)
 	values := beam.ParDo(s, &sweepFn{Job: spec}, beam.GroupByKey(s, shards))
 	if job.Kind != api.KindJoin {
@@ -55,6 +51,19 @@ func Backfill(s beam.Scope, job *Job, tasks []ReadTask) (beam.PCollection, error
 	}
 	all := beam.Flatten(s, values, days)
 	return beam.ParDo(s, &assembleFn{Job: spec}, beam.GroupByKey(s, all)), nil
+}
+
+// createTasks returns the tasks' encodings as a PCollection reshuffled
+// over the workers; ok is false without tasks.
+func createTasks(s beam.Scope, tasks []ReadTask) (col beam.PCollection, ok bool) {
+	if len(tasks) == 0 {
+		return beam.PCollection{}, false
+	}
+	elems := make([]string, len(tasks))
+	for i, t := range tasks {
+		elems[i] = t.Encode()
+	}
+	return beam.Reshuffle(s, beam.CreateList(s, elems)), true
 }
 
 // readFn reads one partition and emits its rows: query and event batches

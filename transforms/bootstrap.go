@@ -48,7 +48,7 @@ func loadBootstrapDay(ctx context.Context, wh warehouse.Warehouse, b *backfill.B
 		if !src.Reads(ds) {
 			continue
 		}
-		recs, err := scanDay(ctx, wh, src.Table, ds)
+		recs, err := ScanDay(ctx, wh, src.Table, ds)
 		if err != nil {
 			return nil, fmt.Errorf("bootstrapParts[%d]: %w", i, err)
 		}
@@ -57,8 +57,9 @@ func loadBootstrapDay(ctx context.Context, wh warehouse.Warehouse, b *backfill.B
 	return b.LoadDay(scanned)
 }
 
-// scanDay reads one partition of a table whole.
-func scanDay(ctx context.Context, wh warehouse.Warehouse, table, ds string) ([]arrow.RecordBatch, error) {
+// ScanDay reads one partition of a table whole; the caller releases the
+// batches.
+func ScanDay(ctx context.Context, wh warehouse.Warehouse, table, ds string) ([]arrow.RecordBatch, error) {
 	sc, err := wh.Scan(ctx, table, warehouse.ScanOptions{StartDS: ds, EndDS: ds})
 	if err != nil {
 		return nil, fmt.Errorf("read %s/ds=%s: %w", table, ds, err)

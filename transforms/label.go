@@ -42,14 +42,10 @@ func LabelJoin(s beam.Scope, job *Job, labelDS string, tasks []ReadTask) (beam.P
 	if err != nil {
 		return beam.PCollection{}, err
 	}
-	elems := make([]string, len(tasks))
-	for i, t := range tasks {
-		elems[i] = t.Encode()
-	}
-	if len(elems) == 0 {
+	tasksCol, ok := createTasks(s, tasks)
+	if !ok {
 		return beam.Create(s, ""), nil
 	}
-	tasksCol := beam.Reshuffle(s, beam.CreateList(s, elems))
 	shards, days := beam.ParDo2(s, &labelReadFn{Job: spec, LabelDS: labelDS}, tasksCol)
 	values := beam.ParDo(s, &sweepFn{Job: spec}, beam.GroupByKey(s, shards))
 	all := beam.Flatten(s, values, days)

@@ -3,22 +3,19 @@
 package backfill_test
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"sort"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/chronon-go/chronon/core/batch"
-	"github.com/chronon-go/chronon/core/expr"
 	"github.com/chronon-go/chronon/plugins/warehouse"
 	"github.com/chronon-go/chronon/plugins/warehouse/parquet"
 	"github.com/chronon-go/chronon/runners/beamrun"
 	"github.com/chronon-go/chronon/testing/oracle"
+	"github.com/chronon-go/chronon/testing/testkit"
 )
 
 const day = int64(24 * 3600 * 1000)
@@ -39,52 +36,14 @@ var (
 	tBool   = arrow.FixedWidthTypes.Boolean
 )
 
-func schemaOf(cols ...any) *arrow.Schema {
-	var fields []arrow.Field
-	for i := 0; i < len(cols); i += 2 {
-		fields = append(fields, arrow.Field{Name: cols[i].(string), Type: cols[i+1].(arrow.DataType), Nullable: true})
-	}
-	return arrow.NewSchema(fields, nil)
-}
+func schemaOf(cols ...any) *arrow.Schema { return testkit.Schema(cols...) }
 
-// put writes rows (with "ds") to a table, one partition per ds, in order.
+// put writes rows (with "ds") to a table, one partition per ds.
 func (w *world) put(t *testing.T, table string, schema *arrow.Schema, rows []oracle.Row) {
 	t.Helper()
-	ctx := context.Background()
 	w.tables[table] = rows
 	w.types[table] = schema
-	byDS := map[string][]oracle.Row{}
-	var order []string
-	for _, r := range rows {
-		ds := r["ds"].(string)
-		if _, ok := byDS[ds]; !ok {
-			order = append(order, ds)
-		}
-		byDS[ds] = append(byDS[ds], r)
-	}
-	txn, err := w.wh.Begin(ctx, table, schema, warehouse.WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ds := range order {
-		cols := make([]arrow.Array, schema.NumFields())
-		for i, f := range schema.Fields() {
-			vals := make([]any, len(byDS[ds]))
-			for j, r := range byDS[ds] {
-				vals[j] = r[f.Name]
-			}
-			if cols[i], err = batch.NewArrayOf(f.Type, vals); err != nil {
-				t.Fatalf("%s column %s: %v", table, f.Name, err)
-			}
-		}
-		rec := array.NewRecordBatch(schema, cols, int64(len(byDS[ds])))
-		if err := txn.Write(ctx, ds, rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := txn.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	testkit.PutRows(t, w.wh, table, schema, rows)
 }
 
 func ds(d int64) string { return batch.DSOfMillis(d * day) }
@@ -196,30 +155,7 @@ func newWorldAt(t *testing.T, root string, rng *rand.Rand, nDays int) *world {
 // output reads a table's rows as maps.
 func output(t *testing.T, wh warehouse.Warehouse, table string) []map[string]any {
 	t.Helper()
-	ctx := context.Background()
-	sc, err := wh.Scan(ctx, table, warehouse.ScanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sc.Close()
-	var out []map[string]any
-	for {
-		rec, err := sc.Next(ctx)
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i < int(rec.NumRows()); i++ {
-			row := map[string]any{}
-			for c, f := range rec.Schema().Fields() {
-				row[f.Name] = expr.ValueAt(rec.Column(c), i)
-			}
-			out = append(out, row)
-		}
-		rec.Release()
-	}
+	return testkit.TableRows(t, wh, table)
 }
 
 func runner(name string) beamrun.Options { return beamrun.Options{Runner: name} }

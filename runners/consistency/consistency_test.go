@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/chronon-go/chronon/core/api"
 	"github.com/chronon-go/chronon/core/batch"
@@ -28,6 +27,7 @@ import (
 	"github.com/chronon-go/chronon/runners/consistency"
 	"github.com/chronon-go/chronon/runners/logflatten"
 	"github.com/chronon-go/chronon/runners/metadata"
+	"github.com/chronon-go/chronon/testing/testkit"
 )
 
 // The world: three days of purchases and returns up to the uploaded day
@@ -140,46 +140,12 @@ func newWorld(t *testing.T, skew bool) *world {
 	return w
 }
 
-func fields(cols ...any) *arrow.Schema {
-	var fs []arrow.Field
-	for i := 0; i < len(cols); i += 2 {
-		fs = append(fs, arrow.Field{Name: cols[i].(string), Type: cols[i+1].(arrow.DataType), Nullable: true})
-	}
-	return arrow.NewSchema(fs, nil)
-}
+func fields(cols ...any) *arrow.Schema { return testkit.Schema(cols...) }
 
 // put writes rows (with "ds") to a table, a partition per ds.
 func put(t *testing.T, wh warehouse.Warehouse, table string, schema *arrow.Schema, rows []map[string]any) {
 	t.Helper()
-	ctx := context.Background()
-	byDS := map[string][]map[string]any{}
-	for _, r := range rows {
-		byDS[r["ds"].(string)] = append(byDS[r["ds"].(string)], r)
-	}
-	txn, err := wh.Begin(ctx, table, schema, warehouse.WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ds := range slices.Sorted(maps.Keys(byDS)) {
-		cols := make([]arrow.Array, schema.NumFields())
-		for i, f := range schema.Fields() {
-			vals := make([]any, len(byDS[ds]))
-			for j, r := range byDS[ds] {
-				vals[j] = r[f.Name]
-			}
-			if cols[i], err = batch.NewArrayOf(f.Type, vals); err != nil {
-				t.Fatal(err)
-			}
-		}
-		rec := array.NewRecordBatch(schema, cols, int64(len(byDS[ds])))
-		if err := txn.Write(ctx, ds, rec); err != nil {
-			t.Fatal(err)
-		}
-		rec.Release()
-	}
-	if err := txn.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	testkit.PutRows(t, wh, table, schema, rows)
 }
 
 func direct() beamrun.Options { return beamrun.Options{Runner: "direct"} }

@@ -5,7 +5,6 @@ package labeljoin_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"testing"
 
@@ -14,12 +13,12 @@ import (
 
 	"github.com/chronon-go/chronon/core/api"
 	"github.com/chronon-go/chronon/core/batch"
-	"github.com/chronon-go/chronon/core/expr"
 	"github.com/chronon-go/chronon/plugins/warehouse"
 	"github.com/chronon-go/chronon/plugins/warehouse/parquet"
 	"github.com/chronon-go/chronon/runners/beamrun"
 	"github.com/chronon-go/chronon/runners/labeljoin"
 	"github.com/chronon-go/chronon/testing/oracle"
+	"github.com/chronon-go/chronon/testing/testkit"
 )
 
 const dayMs = int64(24 * 3600 * 1000)
@@ -85,30 +84,7 @@ func (e *env) table(t *testing.T, name string, schema *arrow.Schema, rows []orac
 // rows reads a table's rows as maps (ds included).
 func (e *env) rows(t *testing.T, table string) []map[string]any {
 	t.Helper()
-	ctx := context.Background()
-	sc, err := e.wh.Scan(ctx, table, warehouse.ScanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sc.Close()
-	var out []map[string]any
-	for {
-		rec, err := sc.Next(ctx)
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i < int(rec.NumRows()); i++ {
-			row := map[string]any{}
-			for c, f := range rec.Schema().Fields() {
-				row[f.Name] = expr.ValueAt(rec.Column(c), i)
-			}
-			out = append(out, row)
-		}
-		rec.Release()
-	}
+	return testkit.TableRows(t, e.wh, table)
 }
 
 // run runs the label join for label_ds start..end on the direct runner.

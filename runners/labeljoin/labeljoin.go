@@ -378,7 +378,7 @@ func (r *run) mergeDay(txn warehouse.Txn, schema *arrow.Schema, labelDS, ds stri
 	}
 	var existing []arrow.RecordBatch
 	if exists {
-		if existing, err = scanPartition(r.ctx, r.wh, r.lj.Table(), ds); err != nil {
+		if existing, err = transforms.ScanDay(r.ctx, r.wh, r.lj.Table(), ds); err != nil {
 			return 0, err
 		}
 		defer releaseAll(existing)
@@ -443,27 +443,7 @@ func readIPCFile(ctx context.Context, store blob.Store, path string) ([]arrow.Re
 	return out, nil
 }
 
-// scanPartition reads one partition of a table.
-func scanPartition(ctx context.Context, wh warehouse.Warehouse, table, ds string) ([]arrow.RecordBatch, error) {
-	sc, err := wh.Scan(ctx, table, warehouse.ScanOptions{StartDS: ds, EndDS: ds})
-	if err != nil {
-		return nil, err
-	}
-	defer sc.Close()
-	var out []arrow.RecordBatch
-	for {
-		rec, err := sc.Next(ctx)
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			releaseAll(out)
-			return nil, err
-		}
-		out = append(out, rec)
-	}
-}
-
+// releaseAll releases batches, skipping nil ones.
 func releaseAll(recs []arrow.RecordBatch) {
 	for _, r := range recs {
 		if r != nil {
@@ -590,7 +570,7 @@ func (r *run) viewDay(ds string, schema *arrow.Schema, featureTable string, all,
 
 // scanConcat reads one partition of a table as one record.
 func scanConcat(ctx context.Context, wh warehouse.Warehouse, table, ds string) (arrow.RecordBatch, error) {
-	recs, err := scanPartition(ctx, wh, table, ds)
+	recs, err := transforms.ScanDay(ctx, wh, table, ds)
 	if err != nil {
 		return nil, fmt.Errorf("read %s/ds=%s: %w", table, ds, err)
 	}

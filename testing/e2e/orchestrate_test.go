@@ -21,17 +21,7 @@ func quickstartDay2(t *testing.T, dir string, skip ...string) {
 	t.Helper()
 	day2 := filepath.Join(dir, "day2")
 	generate(t, day2, "--end-date", "2023-12-01", "--days", "1", "--snapshots", "2", "--purchases", "20", "--returns", "20", "--checkouts", "10")
-	ids := "user_id:string,product_id:string"
-	for _, imp := range []struct{ table, file, schema string }{
-		{"data.purchases", "purchases.csv", "purchase_id:string," + ids},
-		{"data.returns", "returns.csv", "return_id:string," + ids},
-		{"data.users", "users.csv", "user_id:string,account_created_ds:string,email_verified:string"},
-		{"data.checkouts", "checkouts.csv", "return_id:string," + ids},
-	} {
-		if !slices.Contains(skip, imp.table) {
-			mustRun(t, dir, "import", "--table", imp.table, "--file", filepath.Join(day2, imp.file), "--ds-column", "ds", "--schema", imp.schema)
-		}
-	}
+	importQuickstartFrom(t, dir, day2, skip...)
 }
 
 // summary maps each step of a chronon run summary to its partitions and
