@@ -98,12 +98,25 @@ func TestPrism(t *testing.T) {
 		w := newWorld(t, rand.New(rand.NewPCG(3, 7)), 3)
 		for _, j := range []*api.Join{eventsJoin(), entitiesJoin()} {
 			runJoin(t, w, j, "exact", r)
-			outputs[r] = append(outputs[r], rowStrings(output(t, w.wh, j.MetaData.OutputTable()))...)
+			outputs[r] = append(outputs[r], tableRows(t, w, j.MetaData.OutputTable())...)
 		}
 	}
 	if !slices.Equal(outputs["direct"], outputs["prism"]) {
 		t.Fatalf("prism output differs from direct:\ndirect: %v\nprism:  %v", outputs["direct"], outputs["prism"])
 	}
+}
+
+// tableRows renders the tables' rows as "table: col=value;..." strings,
+// sorted within each table, for comparing two runs.
+func tableRows(t *testing.T, w *world, tables ...string) []string {
+	t.Helper()
+	var out []string
+	for _, table := range tables {
+		for _, r := range rowStrings(output(t, w.wh, table)) {
+			out = append(out, table+": "+r)
+		}
+	}
+	return out
 }
 
 func rowStrings(rows []map[string]any) []string {

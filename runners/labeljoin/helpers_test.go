@@ -23,22 +23,24 @@ import (
 
 const dayMs = int64(24 * 3600 * 1000)
 
-// env is a temporary warehouse with its tables also kept as oracle rows.
+// env is a temporary warehouse with its tables also kept as oracle rows,
+// and the Beam runner its label joins run on.
 type env struct {
 	root   string
 	wh     warehouse.Warehouse
 	tables oracle.Tables
 	types  map[string]*arrow.Schema
+	runner string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, runner string) *env {
 	root := t.TempDir()
 	wh, err := parquet.Open(root, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { wh.Close() })
-	return &env{root: root, wh: wh, tables: oracle.Tables{}, types: map[string]*arrow.Schema{}}
+	return &env{root: root, wh: wh, tables: oracle.Tables{}, types: map[string]*arrow.Schema{}, runner: runner}
 }
 
 // table writes rows (each with a "ds") under schema, one partition per ds.
@@ -87,7 +89,7 @@ func (e *env) rows(t *testing.T, table string) []map[string]any {
 	return testkit.TableRows(t, e.wh, table)
 }
 
-// run runs the label join for label_ds start..end on the direct runner.
+// run runs the label join for label_ds start..end on e's runner.
 func (e *env) run(t *testing.T, j *api.Join, start, end string) *labeljoin.Result {
 	t.Helper()
 	res, err := runErr(e, j, start, end)
@@ -99,7 +101,7 @@ func (e *env) run(t *testing.T, j *api.Join, start, end string) *labeljoin.Resul
 
 func runErr(e *env, j *api.Join, start, end string) (*labeljoin.Result, error) {
 	return labeljoin.Run(context.Background(), e.wh, j, labeljoin.Options{
-		Root: e.root, Start: start, End: end, Shards: 3, Runner: beamrun.Options{Runner: "direct"}})
+		Root: e.root, Start: start, End: end, Shards: 3, Runner: beamrun.Options{Runner: e.runner}})
 }
 
 func schemaOf(cols ...any) *arrow.Schema {

@@ -12,14 +12,15 @@ import (
 
 	"github.com/chronon-go/chronon/core/api"
 	"github.com/chronon-go/chronon/core/batch"
+	"github.com/chronon-go/chronon/runners/beamrun"
 	"github.com/chronon-go/chronon/testing/oracle"
 )
 
 // handWorld writes a tiny warehouse whose labels are worked out by hand in
 // the tests: checkouts on 01-02 (a at 10:00, b) and 01-03 (a), user
 // snapshots of 01-02..01-04 and purchases of a and b around those days.
-func handWorld(t *testing.T) *env {
-	e := newEnv(t)
+func handWorld(t *testing.T, runner string) *env {
+	e := newEnv(t, runner)
 	h := int64(3600 * 1000)
 	d := func(s string) int64 {
 		ms, err := batch.MillisOfDS(s)
@@ -69,8 +70,10 @@ func labelRows(t *testing.T, e *env, table, col string) []string {
 // TestHandEntityLabels: the snapshot of label_ds L labels the left days
 // L-(start-1)..L-(end-1), one row per buyer and day; a second version
 // adds rows, and the latest view keeps the newest per ds.
-func TestHandEntityLabels(t *testing.T) {
-	e := handWorld(t)
+func TestHandEntityLabels(t *testing.T) { handEntityLabels(t, beamrun.Direct) }
+
+func handEntityLabels(t *testing.T, runner string) {
+	e := handWorld(t, runner)
 	j := labelJoin(&api.LabelPart{Labels: []*api.JoinPart{userLabel("score")}, LeftStartOffset: 2, LeftEndOffset: 1})
 	res := e.run(t, j, "2023-01-03", "2023-01-04")
 	if got := res.Versions[1].Days; !reflect.DeepEqual(got, []string{"2023-01-03"}) {
@@ -131,8 +134,10 @@ func TestHandEntityLabels(t *testing.T) {
 // TestHandAggregatedLabel: a 2-day SUM label for label_ds L covers the left
 // day L-1 and aggregates the events of days L-1 and L (from the left day's
 // midnight, before the left ts included, to L+1 00:00 excluded).
-func TestHandAggregatedLabel(t *testing.T) {
-	e := handWorld(t)
+func TestHandAggregatedLabel(t *testing.T) { handAggregatedLabel(t, beamrun.Direct) }
+
+func handAggregatedLabel(t *testing.T, runner string) {
+	e := handWorld(t, runner)
 	j := labelJoin(&api.LabelPart{Labels: []*api.JoinPart{spendLabel(2)}, LeftStartOffset: 2, LeftEndOffset: 2})
 	res := e.run(t, j, "2023-01-03", "2023-01-04")
 	if v := res.Versions[0]; v.LeftStart != "2023-01-02" || v.LeftEnd != "2023-01-02" {
@@ -150,7 +155,7 @@ func TestHandAggregatedLabel(t *testing.T) {
 
 // TestLabelJoinRejects checks Chronon's rules on label parts.
 func TestLabelJoinRejects(t *testing.T) {
-	e := handWorld(t)
+	e := handWorld(t, beamrun.Direct)
 	for name, lp := range map[string]*api.LabelPart{
 		"window != offsets": {Labels: []*api.JoinPart{spendLabel(2)}, LeftStartOffset: 3, LeftEndOffset: 2},
 		"events without aggregations": {Labels: []*api.JoinPart{{GroupBy: api.NewGroupBy("test.raw",
@@ -180,9 +185,22 @@ func TestLabelJoinRejects(t *testing.T) {
 // oracle's GroupBy backfill of label_ds (Chronon computes a label as the
 // label GroupBy's snapshot of label_ds joined on the keys), for an
 // entities label with a range of left days and an aggregated events label.
-func TestOracleLabels(t *testing.T) {
+func TestOracleLabels(t *testing.T) { oracleLabels(t, beamrun.Direct) }
+
+// TestLabelPrism runs the label join tests on prism, the portable runner
+// that executes the graph as Dataflow and Flink do, with the same checks.
+func TestLabelPrism(t *testing.T) {
+	if testing.Short() {
+		t.Skip("prism runs take a few seconds")
+	}
+	t.Run("HandEntityLabels", func(t *testing.T) { handEntityLabels(t, beamrun.Prism) })
+	t.Run("HandAggregatedLabel", func(t *testing.T) { handAggregatedLabel(t, beamrun.Prism) })
+	t.Run("OracleLabels", func(t *testing.T) { oracleLabels(t, beamrun.Prism) })
+}
+
+func oracleLabels(t *testing.T, runner string) {
 	rng := rand.New(rand.NewPCG(7, 11))
-	e := newEnv(t)
+	e := newEnv(t, runner)
 	base := int64(19500)
 	users := []string{"a", "b", "c", "d"}
 	user := func() any {

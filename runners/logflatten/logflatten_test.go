@@ -131,7 +131,20 @@ func expected(t *testing.T, s served) map[string]any {
 // TestFlattenMatchesFetches fetches with logging through the real
 // fetcher, flattens the log, and compares the flattened rows with the
 // responses row for row, across two schema versions of the join.
-func TestFlattenMatchesFetches(t *testing.T) {
+func TestFlattenMatchesFetches(t *testing.T) { flattenMatchesFetches(t, beamrun.Direct) }
+
+// TestFlattenPrism runs the same flattening on prism, the portable runner
+// that executes the graph as Dataflow and Flink do, and checks the same
+// rows.
+func TestFlattenPrism(t *testing.T) {
+	if testing.Short() {
+		t.Skip("prism runs take a few seconds")
+	}
+	flattenMatchesFetches(t, beamrun.Prism)
+}
+
+// flattenMatchesFetches is TestFlattenMatchesFetches on the named runner.
+func flattenMatchesFetches(t *testing.T, runner string) {
 	ctx := context.Background()
 	store, err := sqlite.Open(t.TempDir()+"/kv.db", nil)
 	if err != nil {
@@ -168,7 +181,7 @@ func TestFlattenMatchesFetches(t *testing.T) {
 	})...)
 
 	sort.SliceStable(want, func(i, j int) bool { return want[i].ts < want[j].ts })
-	opts := logflatten.Options{Root: root, End: "2024-10-03", Runner: beamrun.Options{Runner: "direct"}}
+	opts := logflatten.Options{Root: root, End: "2024-10-03", Runner: beamrun.Options{Runner: runner}}
 	res, err := logflatten.Run(ctx, wh, j, opts)
 	if err != nil {
 		t.Fatal(err)
