@@ -61,7 +61,19 @@ type Tile struct {
 	IRs []IR
 	// Fine holds the same events as finer tiles sorted by Start, or nothing.
 	Fine []Tile
+	// lazy holds Fine still encoded (DecodeTileLazy), decoded only when a
+	// window edge cuts the tile.
+	lazy lazyFine
 }
+
+// lazyFine is an encoded list of fine sub-tiles: n tile bodies.
+type lazyFine struct {
+	n   uint64
+	src []byte
+}
+
+// hasFine reports whether tl has fine sub-tiles, decoded or not.
+func (tl *Tile) hasFine() bool { return len(tl.Fine) > 0 || tl.lazy.n > 0 }
 
 // TileMillis is the span of the streaming tiles Tiles builds: five minutes,
 // Chronon's smallest hop.
@@ -197,7 +209,7 @@ func (s *Spec) columnIRs(b *BatchValue, tiles []Tile, t int64) ([]IR, error) {
 			ir = agg.Merge(ir, b.Collapsed[c])
 		}
 		var err error
-		if ir, err = mergeTiles(agg, ir, sorted, col.Base, tail, t); err != nil {
+		if ir, err = s.mergeTiles(agg, ir, sorted, col.Base, tail, t); err != nil {
 			return nil, fmt.Errorf("column %s: %w", col.Name, err)
 		}
 		out[c] = ir
@@ -264,9 +276,9 @@ func (s *Spec) FetchMutations(b *BatchValue, muts []Mutation, t int64) ([]any, e
 }
 
 // mergeTiles merges into ir the base's IRs of the tiles (sorted by Start)
-// inside [tail, t), descending into a tile's fine sub-tiles where an edge
-// cuts it.
-func mergeTiles(agg Aggregator, ir IR, tiles []Tile, base int, tail, t int64) (IR, error) {
+// inside [tail, t), descending into a tile's fine sub-tiles (decoding them
+// if they are still encoded) where an edge cuts it.
+func (s *Spec) mergeTiles(agg Aggregator, ir IR, tiles []Tile, base int, tail, t int64) (IR, error) {
 	for i := range tiles {
 		tl := &tiles[i]
 		switch {
@@ -274,9 +286,12 @@ func mergeTiles(agg Aggregator, ir IR, tiles []Tile, base int, tail, t int64) (I
 			continue
 		case tl.Start >= tail && tl.End <= t:
 			ir = agg.Merge(ir, tl.IRs[base])
-		case len(tl.Fine) > 0:
+		case tl.hasFine():
+			if err := s.decodeFine(tl); err != nil {
+				return nil, err
+			}
 			var err error
-			if ir, err = mergeTiles(agg, ir, tl.Fine, base, tail, t); err != nil {
+			if ir, err = s.mergeTiles(agg, ir, tl.Fine, base, tail, t); err != nil {
 				return nil, err
 			}
 		default:
@@ -284,6 +299,26 @@ func mergeTiles(agg Aggregator, ir IR, tiles []Tile, base int, tail, t int64) (I
 		}
 	}
 	return ir, nil
+}
+
+// decodeFine decodes a lazily decoded tile's fine sub-tiles in place.
+func (s *Spec) decodeFine(tl *Tile) error {
+	if tl.lazy.n == 0 {
+		return nil
+	}
+	r := reader{b: tl.lazy.src}
+	fine := make([]Tile, 0, tl.lazy.n)
+	for i := uint64(0); i < tl.lazy.n && r.err == nil; i++ {
+		fine = append(fine, *s.readTile(&r, 1))
+	}
+	if r.err == nil && len(r.b) > 0 {
+		r.fail("%d trailing bytes", len(r.b))
+	}
+	if r.err != nil {
+		return fmt.Errorf("fine sub-tiles of tile [%d, %d): %w", tl.Start, tl.End, r.err)
+	}
+	tl.Fine, tl.lazy = fine, lazyFine{}
+	return nil
 }
 
 // Tiles groups streaming events (sorted by Ts, in arrival order) into
@@ -418,19 +453,39 @@ func (s *Spec) DecodeTile(src []byte) (*Tile, error) {
 	return tl, nil
 }
 
+// DecodeTileLazy is DecodeTile leaving the fine sub-tiles encoded: Fetch
+// decodes them only if a window edge cuts the tile (their errors surface
+// then).
+func (s *Spec) DecodeTileLazy(src []byte) (*Tile, error) {
+	r := reader{b: src}
+	if v := r.u8(); v != tileVersion {
+		return nil, fmt.Errorf("%w: tile format version %d (supported: %d)", ErrCorruptIR, v, tileVersion)
+	}
+	tl := &Tile{Start: r.zv()}
+	tl.End = tl.Start + r.zv()
+	s.readTileIRs(&r, tl)
+	n := r.uv()
+	if r.err == nil && n > uint64(len(r.b)) {
+		r.fail("bad fine tile count %d", n)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	if n > 0 {
+		tl.lazy = lazyFine{n: n, src: r.b}
+	} else if len(r.b) > 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorruptIR, len(r.b))
+	}
+	return tl, nil
+}
+
 // maxTileDepth bounds fine-tile nesting when decoding untrusted bytes.
 const maxTileDepth = 4
 
 func (s *Spec) readTile(r *reader, depth int) *Tile {
 	tl := &Tile{Start: r.zv()}
 	tl.End = tl.Start + r.zv()
-	if nb := r.uv(); r.err == nil && nb != uint64(len(s.Bases)) {
-		r.fail("tile has %d aggregators, the definition %d", nb, len(s.Bases))
-	}
-	tl.IRs = make([]IR, len(s.Bases))
-	for bi := range s.Bases {
-		tl.IRs[bi] = r.ir(s.Bases[bi].Agg)
-	}
+	s.readTileIRs(r, tl)
 	n := r.uv()
 	if r.err == nil && (n > uint64(len(r.b)) || (n > 0 && depth >= maxTileDepth)) {
 		r.fail("bad fine tile count %d", n)
@@ -439,6 +494,17 @@ func (s *Spec) readTile(r *reader, depth int) *Tile {
 		tl.Fine = append(tl.Fine, *s.readTile(r, depth+1))
 	}
 	return tl
+}
+
+// readTileIRs reads a tile body's base count and IRs into tl.
+func (s *Spec) readTileIRs(r *reader, tl *Tile) {
+	if nb := r.uv(); r.err == nil && nb != uint64(len(s.Bases)) {
+		r.fail("tile has %d aggregators, the definition %d", nb, len(s.Bases))
+	}
+	tl.IRs = make([]IR, len(s.Bases))
+	for bi := range s.Bases {
+		tl.IRs[bi] = r.ir(s.Bases[bi].Agg)
+	}
 }
 
 // NewTile aggregates events (sorted by Ts, all after the batch end) into
@@ -526,7 +592,7 @@ func (s *Spec) CutTiles(batchEnd int64, tiles []Tile, t int64) []int {
 	var out []int
 	for i := range tiles {
 		tl := &tiles[i]
-		if tl.Start < batchEnd || len(tl.Fine) > 0 || tl.Start >= t {
+		if tl.Start < batchEnd || tl.hasFine() || tl.Start >= t {
 			continue
 		}
 		for c := range s.Columns {

@@ -292,6 +292,11 @@ func FuzzDecodeStreamTile(f *testing.F) {
 		if c, err := DecodeChunk(spec, b); err == nil {
 			AppendChunk(spec, nil, c)
 		}
+		// A fetch cutting a chunk decodes its fine sub-tiles lazily.
+		fine, err := FineOf(spec, 0, 1, []ChunkEntry{{TsMillis: 1, Value: b}})
+		if err == nil && len(fine) == 1 && fine[0].End-fine[0].Start > 1 {
+			spec.Fetch(nil, fine, fine[0].Start+1)
+		}
 	})
 }
 

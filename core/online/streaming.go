@@ -166,43 +166,65 @@ func AppendChunk(spec *agg.Spec, dst []byte, c *TileChunk) []byte {
 
 // DecodeChunk decodes what AppendChunk wrote for the same spec.
 func DecodeChunk(spec *agg.Spec, src []byte) (*TileChunk, error) {
-	if len(src) == 0 || src[0] != tileChunkVersion {
-		return nil, fmt.Errorf("%w: stream tile chunk format (supported: %d)", ErrCorruptRow, tileChunkVersion)
-	}
-	n, k := binary.Uvarint(src[1:])
-	if k <= 0 || n > uint64(len(src))/8 {
-		return nil, fmt.Errorf("%w: stream tile chunk id count", ErrCorruptRow)
-	}
-	rest := src[1+k:]
-	if uint64(len(rest)) < 8*n {
-		return nil, fmt.Errorf("%w: stream tile chunk ids truncated", ErrCorruptRow)
-	}
-	c := &TileChunk{IDs: make([]uint64, n)}
-	for i := range c.IDs {
-		c.IDs[i] = binary.LittleEndian.Uint64(rest[8*i:])
-	}
-	tl, err := spec.DecodeTile(rest[8*n:])
+	ids, err := chunkIDs(src)
 	if err != nil {
 		return nil, err
 	}
-	c.Tile = *tl
-	return c, nil
+	tl, err := spec.DecodeTile(ids.rest)
+	if err != nil {
+		return nil, err
+	}
+	return &TileChunk{IDs: ids.ids, Tile: *tl}, nil
 }
 
-// FineOf gathers the fine sub-tiles of a span's chunks (those numbered
-// 1..chunks; a later one is a write not yet committed by its summary),
-// sorted by start: what a fetch needs of a span a window edge cuts.
+// chunkHead is a chunk's ids and the encoded tile after them.
+type chunkHead struct {
+	ids  []uint64
+	rest []byte
+}
+
+// chunkIDs decodes a chunk's version and ids.
+func chunkIDs(src []byte) (chunkHead, error) {
+	if len(src) == 0 || src[0] != tileChunkVersion {
+		return chunkHead{}, fmt.Errorf("%w: stream tile chunk format (supported: %d)", ErrCorruptRow, tileChunkVersion)
+	}
+	n, k := binary.Uvarint(src[1:])
+	if k <= 0 || n > uint64(len(src))/8 {
+		return chunkHead{}, fmt.Errorf("%w: stream tile chunk id count", ErrCorruptRow)
+	}
+	rest := src[1+k:]
+	if uint64(len(rest)) < 8*n {
+		return chunkHead{}, fmt.Errorf("%w: stream tile chunk ids truncated", ErrCorruptRow)
+	}
+	ids := make([]uint64, n)
+	for i := range ids {
+		ids[i] = binary.LittleEndian.Uint64(rest[8*i:])
+	}
+	return chunkHead{ids: ids, rest: rest[8*n:]}, nil
+}
+
+// FineOf returns the fine sub-tiles of a span from its chunks (those
+// numbered 1..chunks; a later one is a write not yet committed by its
+// summary), sorted by start: what a fetch needs of a span a window edge
+// cuts. They are the chunks themselves, each a tile of its events whose
+// own fine sub-tiles stay encoded until an edge cuts that chunk: events
+// mostly arrive in time order, so an edge cuts one chunk, and a fetch
+// decodes its events only.
 func FineOf(spec *agg.Spec, span int64, chunks int, entries []ChunkEntry) ([]agg.Tile, error) {
 	var fine []agg.Tile
 	for _, e := range entries {
 		if seq := e.TsMillis - span; seq < 1 || seq > int64(chunks) {
 			continue
 		}
-		c, err := DecodeChunk(spec, e.Value)
+		head, err := chunkIDs(e.Value)
 		if err != nil {
 			return nil, fmt.Errorf("chunk at %d: %w", e.TsMillis, err)
 		}
-		fine = append(fine, c.Tile.Fine...)
+		tl, err := spec.DecodeTileLazy(head.rest)
+		if err != nil {
+			return nil, fmt.Errorf("chunk at %d: %w", e.TsMillis, err)
+		}
+		fine = append(fine, *tl)
 	}
 	slices.SortStableFunc(fine, func(a, b agg.Tile) int { return cmp.Compare(a.Start, b.Start) })
 	return fine, nil
