@@ -56,6 +56,7 @@ func newRootCmd() *cobra.Command {
 		newDevCmd(a),
 		newPublishCmd(a),
 		newStreamCmd(a),
+		newLogIngestCmd(a),
 		newLogFlattenCmd(a),
 		newConsistencyCmd(a),
 		newRunCmd(a),

@@ -4,12 +4,8 @@ package logsink_test
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"reflect"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -19,7 +15,6 @@ import (
 
 	"github.com/chronon-go/chronon/core/fetchlog"
 	"github.com/chronon-go/chronon/fetcher/logsink"
-	"github.com/chronon-go/chronon/plugins/warehouse"
 	"github.com/chronon-go/chronon/plugins/warehouse/parquet"
 	"github.com/chronon-go/chronon/runners/pubsubdev"
 	"github.com/chronon-go/chronon/testing/testkit"
@@ -38,56 +33,6 @@ func records(b, n int) []fetchlog.Record {
 			JoinName: "t/j", TsMillis: t0 + int64(i%2)*day + int64(b), SchemaHash: "hash"})
 	}
 	return out
-}
-
-// scanAll reads every log record of the table, or nil when it does not
-// exist yet.
-func scanAll(t *testing.T, wh warehouse.Warehouse, table string) []fetchlog.Record {
-	t.Helper()
-	ctx := context.Background()
-	sc, err := wh.Scan(ctx, table, warehouse.ScanOptions{})
-	if errors.Is(err, warehouse.ErrTableNotFound) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sc.Close()
-	var out []fetchlog.Record
-	for {
-		rb, err := sc.Next(ctx)
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := fetchlog.NewReader(rb)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ds := rb.Column(rb.Schema().FieldIndices(warehouse.PartitionColumn)[0])
-		for i := range int(rb.NumRows()) {
-			rec, err := r.Record(i)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := ds.ValueStr(i); got != rec.DS() {
-				t.Errorf("record at %d in partition %s", rec.TsMillis, got)
-			}
-			out = append(out, rec)
-		}
-		rb.Release()
-	}
-}
-
-func sortRecords(rs []fetchlog.Record) {
-	sort.Slice(rs, func(i, j int) bool {
-		if rs[i].TsMillis != rs[j].TsMillis {
-			return rs[i].TsMillis < rs[j].TsMillis
-		}
-		return string(rs[i].KeyBytes) < string(rs[j].KeyBytes)
-	})
 }
 
 // TestWarehouseAppendWithConcurrentReader: every write lands whole, in
@@ -116,7 +61,7 @@ func TestWarehouseAppendWithConcurrentReader(t *testing.T) {
 				return
 			default:
 			}
-			n := len(scanAll(t, wh, sink.Table()))
+			n := len(testkit.LogRecords(t, wh, sink.Table()))
 			if n%(perWrite+1) != 0 || n < last {
 				t.Errorf("reader saw %d records (after %d): a partial write", n, last)
 				return
@@ -134,9 +79,8 @@ func TestWarehouseAppendWithConcurrentReader(t *testing.T) {
 	}
 	close(done)
 	wg.Wait()
-	got := scanAll(t, wh, sink.Table())
-	sortRecords(got)
-	sortRecords(want)
+	got := testkit.LogRecords(t, wh, sink.Table())
+	testkit.SortRecords(want)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("read back %d records, want %d (first got %+v)", len(got), len(want), got[0])
 	}
@@ -176,12 +120,7 @@ func TestPubSub(t *testing.T) {
 	var got []fetchlog.Record
 	err := client.Subscriber("logs").Receive(rctx, func(_ context.Context, m *pubsub.Message) {
 		m.Ack()
-		var msg logsink.Message
-		if err := json.Unmarshal(m.Data, &msg); err != nil {
-			t.Error(err)
-			return
-		}
-		r, err := msg.Record()
+		r, err := fetchlog.DecodeMessage(m.Data)
 		if err != nil {
 			t.Error(err)
 			return
@@ -198,8 +137,8 @@ func TestPubSub(t *testing.T) {
 	if err != nil && rctx.Err() == nil {
 		t.Fatal(err)
 	}
-	sortRecords(got)
-	sortRecords(want)
+	testkit.SortRecords(got)
+	testkit.SortRecords(want)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("received %+v\nwant %+v", got, want)
 	}

@@ -4,8 +4,6 @@ package logsink
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 
 	"cloud.google.com/go/pubsub/v2"
@@ -14,49 +12,9 @@ import (
 	"github.com/chronon-go/chronon/fetcher"
 )
 
-// Message is the JSON of a log record on Pub/Sub: Chronon's
-// LoggableResponseBase64 (keyBase64, valueBase64, name, tsMillis,
-// schemaHash), schemaHash null for a schema-publish event.
-type Message struct {
-	KeyBase64   string  `json:"keyBase64"`
-	ValueBase64 string  `json:"valueBase64"`
-	Name        string  `json:"name"`
-	TsMillis    int64   `json:"tsMillis"`
-	SchemaHash  *string `json:"schemaHash"`
-}
-
-// NewMessage returns r's message.
-func NewMessage(r fetchlog.Record) Message {
-	m := Message{
-		KeyBase64:   base64.StdEncoding.EncodeToString(r.KeyBytes),
-		ValueBase64: base64.StdEncoding.EncodeToString(r.ValueBytes),
-		Name:        r.JoinName,
-		TsMillis:    r.TsMillis,
-	}
-	if r.SchemaHash != "" {
-		m.SchemaHash = &r.SchemaHash
-	}
-	return m
-}
-
-// Record decodes a message back into its record.
-func (m Message) Record() (fetchlog.Record, error) {
-	r := fetchlog.Record{JoinName: m.Name, TsMillis: m.TsMillis}
-	if m.SchemaHash != nil {
-		r.SchemaHash = *m.SchemaHash
-	}
-	var err error
-	if r.KeyBytes, err = base64.StdEncoding.DecodeString(m.KeyBase64); err != nil {
-		return r, fmt.Errorf("logsink: message keyBase64: %w", err)
-	}
-	if r.ValueBytes, err = base64.StdEncoding.DecodeString(m.ValueBase64); err != nil {
-		return r, fmt.Errorf("logsink: message valueBase64: %w", err)
-	}
-	return r, nil
-}
-
-// PubSub publishes log records to a Pub/Sub topic, one JSON Message per
-// record, with the attributes name and (for data records) schema_hash so
+// PubSub publishes log records to a Pub/Sub topic, one JSON
+// fetchlog.Message per record (chronon log-ingest lands them in the log
+// table), with the attributes name and (for data records) schema_hash so
 // subscriptions can filter by join.
 type PubSub struct {
 	pub   *pubsub.Publisher
@@ -76,9 +34,9 @@ func NewPubSub(c *pubsub.Client, id string) *PubSub {
 func (p *PubSub) WriteLogs(ctx context.Context, recs []fetchlog.Record) error {
 	results := make([]*pubsub.PublishResult, len(recs))
 	for i, r := range recs {
-		data, err := json.Marshal(NewMessage(r))
+		data, err := fetchlog.EncodeMessage(r)
 		if err != nil {
-			return fmt.Errorf("logsink: encode record of %s: %w", r.JoinName, err)
+			return fmt.Errorf("logsink: %s: %w", p.topic, err)
 		}
 		attrs := map[string]string{fetchlog.ColName: r.JoinName}
 		if r.SchemaHash != "" {
