@@ -24,3 +24,15 @@ func PutJoin(t testing.TB, store kv.Store, j *api.Join, version int64) {
 		t.Fatal(err)
 	}
 }
+
+// LoadLogged is Load with the fixture's join logging every fetch
+// (samplePercent 100) and writing its tables to namespace ns, stored as
+// version 1 of its definition; it returns the join.
+func LoadLogged(t testing.TB, store kv.Store, ns string) *api.Join {
+	t.Helper()
+	j := Load(t, store).Join
+	j.MetaData.SamplePercent = 100
+	j.MetaData.OutputNamespace = ns
+	PutJoin(t, store, j, 1)
+	return j
+}

@@ -73,7 +73,7 @@ func Run(ctx context.Context, wh warehouse.Warehouse, j *api.Join, opts Options)
 	res := &Result{Table: j.MetaData.TableWithSuffix(api.SuffixLogged), LogTable: opts.Namespace + "." + fetchlog.LogTable}
 	in, err := wh.Describe(ctx, res.LogTable)
 	if errors.Is(err, warehouse.ErrTableNotFound) {
-		return nil, fmt.Errorf("log-flatten %s: no fetch logs yet: %s does not exist (serve the join with samplePercent > 0 and logging.sink: warehouse)", name, res.LogTable)
+		return nil, fmt.Errorf("log-flatten %s: no fetch logs yet: %s does not exist (serve the join with samplePercent > 0 and logging.sink: warehouse, or run chronon log-ingest with logging.sink: pubsub)", name, res.LogTable)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("log-flatten %s: %w", name, err)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"reflect"
 	"sort"
 	"strings"
@@ -26,6 +25,7 @@ import (
 	"github.com/chronon-go/chronon/plugins/warehouse/parquet"
 	"github.com/chronon-go/chronon/runners/beamrun"
 	"github.com/chronon-go/chronon/runners/logflatten"
+	"github.com/chronon-go/chronon/testing/testkit"
 )
 
 const (
@@ -64,41 +64,25 @@ func fetchLogged(t *testing.T, store kv.Store, wh warehouse.Warehouse, reqs []fe
 // omitted), sorted by ts (unique in these tests).
 func readLogged(t *testing.T, wh warehouse.Warehouse, table string) ([]map[string]any, *arrow.Schema) {
 	t.Helper()
-	ctx := context.Background()
-	sc, err := wh.Scan(ctx, table, warehouse.ScanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sc.Close()
 	var rows []map[string]any
-	for {
-		rb, err := sc.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Render through JSON: one neutral form for every column type.
-		for i := range int(rb.NumRows()) {
-			row := map[string]any{}
-			for c, f := range rb.Schema().Fields() {
-				col := rb.Column(c)
-				if col.IsNull(i) {
-					continue
-				}
-				b, err := json.Marshal(col.GetOneForMarshal(i))
-				if err != nil {
-					t.Fatal(err)
-				}
-				row[f.Name] = string(b)
+	// Render through JSON: one neutral form for every column type.
+	schema := testkit.ScanRows(t, wh, table, func(rb arrow.RecordBatch, i int) {
+		row := map[string]any{}
+		for c, f := range rb.Schema().Fields() {
+			col := rb.Column(c)
+			if col.IsNull(i) {
+				continue
 			}
-			rows = append(rows, row)
+			b, err := json.Marshal(col.GetOneForMarshal(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			row[f.Name] = string(b)
 		}
-		rb.Release()
-	}
+		rows = append(rows, row)
+	})
 	sort.SliceStable(rows, func(i, j int) bool { return fmt.Sprint(rows[i]["ts"]) < fmt.Sprint(rows[j]["ts"]) })
-	return rows, sc.Schema()
+	return rows, schema
 }
 
 // expected renders a served response as its flattened row: ts, ds, the
@@ -151,10 +135,7 @@ func flattenMatchesFetches(t *testing.T, runner string) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	j := fetchertest.Load(t, store).Join
-	j.MetaData.SamplePercent = 100
-	j.MetaData.OutputNamespace = "test"
-	fetchertest.PutJoin(t, store, j, 1)
+	j := fetchertest.LoadLogged(t, store, "test")
 	root := t.TempDir()
 	wh, err := parquet.Open(root, nil)
 	if err != nil {

@@ -162,10 +162,7 @@ func TestIngestFlattensAsTheWarehouseSink(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	join := fetchertest.Load(t, store).Join
-	join.MetaData.SamplePercent = 100
-	join.MetaData.OutputNamespace = "test"
-	fetchertest.PutJoin(t, store, join, 1)
+	join := fetchertest.LoadLogged(t, store, "test")
 	refRoot, root := t.TempDir(), t.TempDir()
 	ref, err := parquet.Open(refRoot, nil)
 	if err != nil {

@@ -21,27 +21,37 @@ import (
 // value (core/expr's Go values; ds included), in scan order.
 func TableRows(t testing.TB, wh warehouse.Warehouse, table string) []map[string]any {
 	t.Helper()
+	var out []map[string]any
+	ScanRows(t, wh, table, func(rec arrow.RecordBatch, i int) {
+		row := map[string]any{}
+		for c, f := range rec.Schema().Fields() {
+			row[f.Name] = expr.ValueAt(rec.Column(c), i)
+		}
+		out = append(out, row)
+	})
+	return out
+}
+
+// ScanRows calls row for every row of a warehouse table, in scan order, and
+// returns the table's schema.
+func ScanRows(t testing.TB, wh warehouse.Warehouse, table string, row func(rec arrow.RecordBatch, i int)) *arrow.Schema {
+	t.Helper()
 	ctx := context.Background()
 	sc, err := wh.Scan(ctx, table, warehouse.ScanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sc.Close()
-	var out []map[string]any
 	for {
 		rec, err := sc.Next(ctx)
 		if err == io.EOF {
-			return out
+			return sc.Schema()
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
-			row := map[string]any{}
-			for c, f := range rec.Schema().Fields() {
-				row[f.Name] = expr.ValueAt(rec.Column(c), i)
-			}
-			out = append(out, row)
+			row(rec, i)
 		}
 		rec.Release()
 	}
