@@ -166,41 +166,41 @@ func AppendChunk(spec *agg.Spec, dst []byte, c *TileChunk) []byte {
 
 // DecodeChunk decodes what AppendChunk wrote for the same spec.
 func DecodeChunk(spec *agg.Spec, src []byte) (*TileChunk, error) {
-	ids, err := chunkIDs(src)
+	head, err := splitChunk(src)
 	if err != nil {
 		return nil, err
 	}
-	tl, err := spec.DecodeTile(ids.rest)
+	tl, err := spec.DecodeTile(head.tile)
 	if err != nil {
 		return nil, err
 	}
-	return &TileChunk{IDs: ids.ids, Tile: *tl}, nil
+	c := &TileChunk{IDs: make([]uint64, len(head.ids)/8), Tile: *tl}
+	for i := range c.IDs {
+		c.IDs[i] = binary.LittleEndian.Uint64(head.ids[8*i:])
+	}
+	return c, nil
 }
 
-// chunkHead is a chunk's ids and the encoded tile after them.
-type chunkHead struct {
-	ids  []uint64
-	rest []byte
+// chunkParts are a chunk's encoded ids (8 bytes each) and tile.
+type chunkParts struct {
+	ids, tile []byte
 }
 
-// chunkIDs decodes a chunk's version and ids.
-func chunkIDs(src []byte) (chunkHead, error) {
+// splitChunk checks a chunk's version and id count and splits it, without
+// decoding (a fetch needs the tile only).
+func splitChunk(src []byte) (chunkParts, error) {
 	if len(src) == 0 || src[0] != tileChunkVersion {
-		return chunkHead{}, fmt.Errorf("%w: stream tile chunk format (supported: %d)", ErrCorruptRow, tileChunkVersion)
+		return chunkParts{}, fmt.Errorf("%w: stream tile chunk format (supported: %d)", ErrCorruptRow, tileChunkVersion)
 	}
 	n, k := binary.Uvarint(src[1:])
 	if k <= 0 || n > uint64(len(src))/8 {
-		return chunkHead{}, fmt.Errorf("%w: stream tile chunk id count", ErrCorruptRow)
+		return chunkParts{}, fmt.Errorf("%w: stream tile chunk id count", ErrCorruptRow)
 	}
 	rest := src[1+k:]
 	if uint64(len(rest)) < 8*n {
-		return chunkHead{}, fmt.Errorf("%w: stream tile chunk ids truncated", ErrCorruptRow)
+		return chunkParts{}, fmt.Errorf("%w: stream tile chunk ids truncated", ErrCorruptRow)
 	}
-	ids := make([]uint64, n)
-	for i := range ids {
-		ids[i] = binary.LittleEndian.Uint64(rest[8*i:])
-	}
-	return chunkHead{ids: ids, rest: rest[8*n:]}, nil
+	return chunkParts{ids: rest[:8*n], tile: rest[8*n:]}, nil
 }
 
 // FineOf returns the fine sub-tiles of a span from its chunks (those
@@ -216,11 +216,11 @@ func FineOf(spec *agg.Spec, span int64, chunks int, entries []ChunkEntry) ([]agg
 		if seq := e.TsMillis - span; seq < 1 || seq > int64(chunks) {
 			continue
 		}
-		head, err := chunkIDs(e.Value)
+		head, err := splitChunk(e.Value)
 		if err != nil {
 			return nil, fmt.Errorf("chunk at %d: %w", e.TsMillis, err)
 		}
-		tl, err := spec.DecodeTileLazy(head.rest)
+		tl, err := spec.DecodeTileLazy(head.tile)
 		if err != nil {
 			return nil, fmt.Errorf("chunk at %d: %w", e.TsMillis, err)
 		}
